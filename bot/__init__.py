@@ -1,0 +1,1 @@
+"""Telegram bot that helps AliExpress buyers complain about a seller."""

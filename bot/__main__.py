@@ -1,0 +1,52 @@
+"""``python -m bot``: long polling; ``python -m bot --console``: the bot in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.config import ConfigError, Settings
+from bot.console import run_console
+from bot.logs import setup_logging
+from bot.storage import StorageError
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Telegram bot that helps AliExpress buyers complain about a seller.",
+    )
+    parser.add_argument(
+        "--console",
+        action="store_true",
+        help="talk to the bot in this terminal instead of Telegram (no token needed)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(need_token=not args.console)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.token)
+    try:
+        if args.console:
+            asyncio.run(run_console(settings))
+            return 0
+        application = build_application(settings)
+        # Pending updates are kept on purpose: after a crash they are what the bot owes.
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except StorageError as exc:
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

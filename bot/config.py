@@ -1,0 +1,75 @@
+"""Settings, read once from the environment at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_PATH = Path("data") / "bot.sqlite3"
+DEFAULT_SESSION_MAX_AGE_DAYS = 30.0
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a runnable bot. The message says what to set."""
+
+
+class Secret:
+    """A value that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: Secret | None
+    api_base_url: str | None = None
+    database_path: Path = DEFAULT_DATABASE_PATH
+    log_level: str = "INFO"
+    session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if need_token and not token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its "
+                "token as TELEGRAM_BOT_TOKEN (or try the bot offline: python -m bot --console)"
+            )
+        log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if not isinstance(logging.getLevelName(log_level), int):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
+        raw_age = env.get("SESSION_MAX_AGE_DAYS", "").strip()
+        try:
+            max_age = float(raw_age) if raw_age else DEFAULT_SESSION_MAX_AGE_DAYS
+        except ValueError:
+            max_age = -1.0
+        if max_age <= 0:
+            raise ConfigError(f"SESSION_MAX_AGE_DAYS must be a positive number, not {raw_age!r}")
+        return cls(
+            token=Secret(token) if token else None,
+            api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
+            database_path=Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH),
+            log_level=log_level,
+            session_max_age_days=max_age,
+        )

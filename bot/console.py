@@ -1,0 +1,130 @@
+"""``python -m bot --console``: the same conversation in a terminal, without Telegram.
+
+Buttons are shown as numbered choices; type a number to press one, or answer in words.
+Sessions go to the same SQLite file as the Telegram bot, as user 0 in chat 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.app import Content
+from bot.config import Settings
+from bot.service import Conversations, Event, Kind, Reply
+from bot.storage import SessionStore
+
+CONSOLE_CHAT_ID = CONSOLE_USER_ID = 0
+_TAG = re.compile(r"<[^>]+>")
+_COMMANDS = {
+    "/start": Kind.GREET,
+    "/complaint": Kind.BEGIN,
+    "/cancel": Kind.CANCEL,
+    "/help": Kind.HELP,
+}
+_QUIT = {"/quit", "/exit", "/q"}
+
+
+def html_to_text(text: str) -> str:
+    """Telegram HTML as a terminal shows it: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", text))
+
+
+class Console:
+    def __init__(
+        self,
+        conversations: Conversations,
+        read: Callable[[str], str] = input,
+        out: TextIO = sys.stdout,
+        language_code: str | None = "ru",
+    ) -> None:
+        self.conversations = conversations
+        self._read = read
+        self._out = out
+        self._language_code = language_code
+        self._buttons: list[str] = []  # callback data of the last keyboard, by number
+        self._message_id = 0  # the "message" the last keyboard is on
+
+    async def run(self) -> None:
+        current = await self.conversations.current(
+            CONSOLE_CHAT_ID, CONSOLE_USER_ID, self._language_code
+        )
+        if current is not None:
+            await self._show(current)
+        else:
+            await self._show(await self._handle(Kind.GREET))
+        while True:
+            try:
+                line = (await asyncio.to_thread(self._read, "> ")).strip()
+            except EOFError:
+                break
+            if not line:
+                continue
+            if line.lower() in _QUIT:
+                break
+            await self._show(await self._dispatch(line))
+        self._print("")
+
+    async def _dispatch(self, line: str) -> Reply:
+        if line.isdigit() and 1 <= int(line) <= len(self._buttons):
+            return await self._handle(Kind.PRESS, self._buttons[int(line) - 1], self._message_id)
+        if line.startswith("/"):
+            command, _, payload = line.partition(" ")
+            kind = _COMMANDS.get(command.lower(), Kind.UNKNOWN_COMMAND)
+            if kind is Kind.GREET and payload.strip() == "complaint":
+                kind = Kind.BEGIN
+            return await self._handle(kind)
+        return await self._handle(Kind.SAY, line)
+
+    async def _handle(self, kind: Kind, text: str = "", message_id: int | None = None) -> Reply:
+        return await self.conversations.handle(
+            Event(
+                kind=kind,
+                chat_id=CONSOLE_CHAT_ID,
+                user_id=CONSOLE_USER_ID,
+                language_code=self._language_code,
+                text=text,
+                message_id=message_id,
+            )
+        )
+
+    async def _show(self, reply: Reply) -> None:
+        if reply.notice:
+            self._print(f"({html_to_text(reply.notice)})")
+        if reply.view is None:
+            return
+        self._print("")
+        self._print(html_to_text(reply.view.text))
+        buttons = [button for row in reply.view.keyboard for button in row]
+        if buttons:
+            self._message_id += 1
+            self._buttons = [b.data for b in buttons]
+            self._print("")
+            for number, button in enumerate(buttons, 1):
+                self._print(f"  {number}) {button.label}")
+            if reply.session is not None:
+                await self.conversations.remember_message(reply.session, self._message_id)
+        else:
+            self._buttons = []
+
+    def _print(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+
+async def run_console(settings: Settings) -> None:
+    content = Content.load()
+    store = await SessionStore.open(settings.database_path)
+    try:
+        conversations = Conversations(content.flow, content.renderer, store, content.catalogs)
+        print(
+            "Console mode: type a number to press a button, or answer in words. "
+            "/complaint starts over, /quit exits.",
+            flush=True,
+        )
+        await Console(conversations).run()
+    finally:
+        await store.close()

@@ -1,0 +1,380 @@
+"""The complaint conversation as a pure state machine: ``(session, event) → transition``.
+
+No ``telegram`` import and no I/O. The handlers feed it events (a command, a button press, a
+typed message), write the returned session, then render the returned screen.
+
+The decision it walks (``../shared/domain.md``)::
+
+    confirmed receipt?
+    ├─ no ── protection still running? ── yes → dispute now; complaint not needed
+    │                                  ├─ no / deal closed → complaint
+    │                                  └─ don't know → how to read the countdown, ask again
+    └─ yes ── fewer than 15 days ago? ── yes → dispute still possible; complaint as plan B
+                                     └─ no / don't know → complaint
+    then: what went wrong? → one of the six boxes
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from bot.guide import Guide
+from bot.matching import Matcher
+
+
+class Step(StrEnum):
+    """Where a conversation is. Stored in SQLite: values never change meaning."""
+
+    START = "start"
+    CONFIRMED = "confirmed"
+    PROTECTION = "protection"
+    RECENT = "recent"
+    DISPUTE = "dispute"
+    PROBLEM = "problem"
+    ANSWER = "answer"
+    CANCELLED = "cancelled"
+
+
+class Route(StrEnum):
+    """Why the buyer ended up on the complaint path. Stored with the outcome."""
+
+    DEAL_CLOSED = "deal_closed"  # receipt not confirmed, protection over or deal closed
+    LATE = "late"  # receipt confirmed 15+ days ago, or the buyer does not know when
+    PLAN_B = "plan_b"  # receipt confirmed less than 15 days ago: a dispute comes first
+    ANYWAY = "anyway"  # protection still running: a dispute is better, shown on request
+
+
+class Notice(StrEnum):
+    """A line shown above a screen, or the text of a callback answer."""
+
+    REASK = "reask"  # typed text matched no choice
+    COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
+    STALE = "stale"  # a button of a question that was already answered
+    INVALID = "invalid"  # callback data this bot never produces
+
+
+class ScreenKind(StrEnum):
+    GREETING = "greeting"
+    QUESTION = "question"  # the step's question with its choices
+    DISPUTE = "dispute"
+    PROBLEM = "problem"
+    ANSWER = "answer"
+    CANCELLED = "cancelled"
+    NOTHING_TO_CANCEL = "nothing_to_cancel"
+    HELP = "help"
+    HINT = "hint"  # a sticker, a photo, a voice message…
+    UNKNOWN_COMMAND = "unknown_command"
+
+
+# Choices are short codes: they travel in callback data (see bot/callbacks.py).
+BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
+    "begin",
+    "yes",
+    "no",
+    "idk",
+    "complaint",
+    "restart",
+    "other",
+)
+PROBLEM_PREFIX = "p."
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One person's conversation in one chat, exactly as it is stored."""
+
+    chat_id: int
+    user_id: int
+    step: Step
+    language: str
+    created_at: float
+    updated_at: float
+    seq: int = 0  # bumped by every transition; buttons carry it, so old ones are recognised
+    answers: Mapping[str, str] = field(default_factory=dict)
+    route: Route | None = None
+    problem: str | None = None
+    box: str | None = None
+    message_id: int | None = None  # the message that shows the current keyboard
+    last_update_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.step is not Step.CANCELLED
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Facts about the incoming event that the flow needs."""
+
+    chat_id: int
+    user_id: int
+    language: str
+    now: float
+    update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    kind: ScreenKind
+    step: Step | None = None
+    choices: tuple[str, ...] = ()
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What the flow decided.
+
+    ``session`` is what to store (``None``: store nothing); ``screen`` what to show
+    (``None``: nothing, and a pressed keyboard is out of date).
+    """
+
+    screen: Screen | None
+    session: Session | None = None
+    notice: Notice | None = None  # for a button press: the short answer to the press
+    replay: bool = False  # an update seen before (redelivered after a crash): show, don't move
+    outcome: tuple[Route, str] | None = None  # (route, box) reached by this transition
+
+
+_QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
+    Step.START: (BEGIN,),
+    Step.CONFIRMED: (YES, NO),
+    Step.PROTECTION: (YES, NO, IDK),
+    Step.RECENT: (YES, NO, IDK),
+    Step.DISPUTE: (COMPLAINT, RESTART),
+    Step.ANSWER: (OTHER, RESTART),
+}
+
+
+class Flow:
+    """The conversation over one :class:`~bot.guide.Guide`."""
+
+    def __init__(self, guide: Guide) -> None:
+        self.guide = guide
+        self._problem_choices = tuple(PROBLEM_PREFIX + p.id for p in guide.problems)
+
+        def words(kind: str) -> list[str]:
+            return [w for lang_words in guide.answer_keywords[kind].values() for w in lang_words]
+
+        self._answer_matchers = {
+            step: Matcher({c: words(c) for c in (*choices, RESTART)})
+            for step, choices in _QUESTION_CHOICES.items()
+        }
+        problem_words = {
+            PROBLEM_PREFIX + p.id: [w for ws in p.keywords.values() for w in ws]
+            for p in guide.problems
+        }
+        self._problem_matcher = Matcher({**problem_words, RESTART: words(RESTART)})
+        # On the answer screen a typed problem switches straight to its answer.
+        self._answer_screen_matcher = Matcher(
+            {**problem_words, OTHER: words(OTHER), RESTART: words(RESTART)}
+        )
+
+    # ---- screens -------------------------------------------------------------------------
+
+    def choices(self, step: Step) -> tuple[str, ...]:
+        """The buttons of a step, in order."""
+        if step is Step.PROBLEM:
+            return self._problem_choices
+        return _QUESTION_CHOICES.get(step, ())
+
+    def screen(self, session: Session, notice: Notice | None = None) -> Screen:
+        """The screen that shows ``session`` where it is."""
+        kind = {
+            Step.START: ScreenKind.GREETING,
+            Step.DISPUTE: ScreenKind.DISPUTE,
+            Step.PROBLEM: ScreenKind.PROBLEM,
+            Step.ANSWER: ScreenKind.ANSWER,
+            Step.CANCELLED: ScreenKind.CANCELLED,
+        }.get(session.step, ScreenKind.QUESTION)
+        return Screen(kind, session.step, self.choices(session.step), notice)
+
+    # ---- events --------------------------------------------------------------------------
+
+    def greet(self, session: Session | None, ctx: Context) -> Transition:
+        """``/start``: the greeting with a button that starts the conversation."""
+        if replayed := self._replayed(session, ctx):
+            return replayed
+        return self._move(session, ctx, Step.START, answers={})
+
+    def begin(self, session: Session | None, ctx: Context) -> Transition:
+        """``/complaint``, ``/start complaint`` or the greeting's button: a new conversation."""
+        if replayed := self._replayed(session, ctx):
+            return replayed
+        return self._move(session, ctx, Step.CONFIRMED, answers={})
+
+    def cancel(self, session: Session | None, ctx: Context) -> Transition:
+        """``/cancel``: end the conversation politely."""
+        if session is None or not session.active:
+            return Transition(Screen(ScreenKind.NOTHING_TO_CANCEL))
+        if replayed := self._replayed(session, ctx):
+            return replayed
+        return self._move(session, ctx, Step.CANCELLED)
+
+    def help(self) -> Transition:
+        return Transition(Screen(ScreenKind.HELP))
+
+    def hint(self, session: Session | None) -> Transition:
+        """Something the bot cannot read (a sticker, a photo, an unknown command)."""
+        active = session is not None and session.active
+        return Transition(Screen(ScreenKind.HINT, session.step if active and session else None))
+
+    def forged(self) -> Transition:
+        """Callback data this bot never produced: answered, and nothing changes."""
+        return Transition(None, notice=Notice.INVALID)
+
+    def unknown_command(self) -> Transition:
+        return Transition(Screen(ScreenKind.UNKNOWN_COMMAND))
+
+    def press(
+        self,
+        session: Session | None,
+        seq: int,
+        choice: str,
+        message_id: int | None,
+        ctx: Context,
+    ) -> Transition:
+        """A press of a button drawn for screen ``seq`` on message ``message_id``."""
+        if session is None or not session.active or seq != session.seq:
+            if session is not None and seq == session.seq - 1 and self._is_replay(session, ctx):
+                return Transition(self.screen(session), replay=True)
+            if session is not None and session.active and message_id == session.message_id:
+                # The current message shows an older keyboard (the bot stopped between
+                # storing a step and drawing it): draw the current screen there.
+                return Transition(self.screen(session), notice=Notice.STALE, replay=True)
+            return Transition(None, notice=Notice.STALE)
+        if choice not in self.choices(session.step):
+            return self.forged()
+        moved = self._choose(session, choice, ctx)
+        if moved.session is not None and message_id is not None:
+            moved = replace(moved, session=replace(moved.session, message_id=message_id))
+        return moved
+
+    def say(self, session: Session | None, text: str, ctx: Context) -> Transition:
+        """Typed text: matched against the choices of the current step."""
+        if session is None or not session.active:
+            return self.greet(session, ctx)
+        if replayed := self._replayed(session, ctx):
+            return replayed
+        choice = self._match(session.step, text)
+        if choice is None:
+            return self._move(session, ctx, session.step, notice=Notice.REASK)
+        return self._choose(session, choice, ctx)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _match(self, step: Step, text: str) -> str | None:
+        if step is Step.PROBLEM:
+            return self._match_problem(self._problem_matcher, text)
+        if step is Step.ANSWER:
+            return self._match_problem(self._answer_screen_matcher, text)
+        return self._answer_matchers[step].match(text)
+
+    def _match_problem(self, matcher: Matcher, text: str) -> str | None:
+        """Like :meth:`Matcher.match`, but a tie between problems of one box is no tie."""
+        scores = matcher.scores(text)
+        if not scores:
+            return None
+        top = max(scores.values())
+        best = [c for c in scores if scores[c] == top]
+        boxes = {self._box_of(c) for c in best}
+        if len(boxes) == 1 and None not in boxes:
+            return min(best, key=self._problem_choices.index)
+        return best[0] if len(best) == 1 else None
+
+    def _box_of(self, choice: str) -> str | None:
+        if not choice.startswith(PROBLEM_PREFIX):
+            return None
+        return self.guide.problem(choice.removeprefix(PROBLEM_PREFIX)).box.id
+
+    def _choose(self, session: Session, choice: str, ctx: Context) -> Transition:
+        step, answers = session.step, session.answers
+        if choice == RESTART:
+            return self._move(session, ctx, Step.CONFIRMED, answers={})
+        if step is Step.START and choice == BEGIN:
+            return self._move(session, ctx, Step.CONFIRMED, answers={})
+        if step is Step.CONFIRMED:
+            next_step = Step.RECENT if choice == YES else Step.PROTECTION
+            return self._move(session, ctx, next_step, answers={"confirmed": choice})
+        if step is Step.PROTECTION:
+            answered = {**answers, "protection": choice}
+            if choice == YES:
+                return self._move(session, ctx, Step.DISPUTE, answers=answered)
+            if choice == NO:
+                return self._to_problem(session, ctx, answered, Route.DEAL_CLOSED)
+            return self._move(session, ctx, Step.PROTECTION, notice=Notice.COUNTDOWN_HELP)
+        if step is Step.RECENT:
+            answered = {**answers, "recent": choice}
+            if choice == YES:
+                return self._move(session, ctx, Step.DISPUTE, answers=answered)
+            return self._to_problem(session, ctx, answered, Route.LATE)
+        if step is Step.DISPUTE:  # the only other choice there is COMPLAINT
+            route = Route.PLAN_B if answers.get("confirmed") == YES else Route.ANYWAY
+            return self._to_problem(session, ctx, answers, route)
+        if choice == OTHER:  # on the answer screen
+            return self._move(session, ctx, Step.PROBLEM)
+        problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
+        moved = self._move(
+            session,
+            ctx,
+            Step.ANSWER,
+            answers={**answers, "problem": problem.id},
+            problem=problem.id,
+            box=problem.box.id,
+        )
+        assert session.route is not None, "the problem step is reached with a route"
+        return replace(moved, outcome=(session.route, problem.box.id))
+
+    def _to_problem(
+        self, session: Session, ctx: Context, answers: Mapping[str, str], route: Route
+    ) -> Transition:
+        return self._move(session, ctx, Step.PROBLEM, answers=answers, route=route)
+
+    def _move(
+        self,
+        session: Session | None,
+        ctx: Context,
+        step: Step,
+        *,
+        answers: Mapping[str, str] | None = None,
+        notice: Notice | None = None,
+        **changes: object,
+    ) -> Transition:
+        if session is None:
+            session = Session(
+                chat_id=ctx.chat_id,
+                user_id=ctx.user_id,
+                step=step,
+                language=ctx.language,
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
+        if answers is not None and not answers:  # a new conversation
+            changes = {"route": None, "problem": None, "box": None, **changes}
+            session = replace(session, created_at=ctx.now)
+        new = replace(
+            session,
+            step=step,
+            seq=session.seq + 1,
+            answers=dict(session.answers if answers is None else answers),
+            updated_at=ctx.now,
+            last_update_id=ctx.update_id if ctx.update_id is not None else session.last_update_id,
+            **changes,  # type: ignore[arg-type]
+        )
+        return Transition(self.screen(new, notice), session=new)
+
+    @staticmethod
+    def _is_replay(session: Session, ctx: Context) -> bool:
+        return (
+            ctx.update_id is not None
+            and session.last_update_id is not None
+            and ctx.update_id <= session.last_update_id
+        )
+
+    def _replayed(self, session: Session | None, ctx: Context) -> Transition | None:
+        """An update already applied (redelivered after a crash): show where we are."""
+        if session is not None and self._is_replay(session, ctx):
+            return Transition(self.screen(session), replay=True)
+        return None

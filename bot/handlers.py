@@ -1,0 +1,211 @@
+"""Telegram transport: read an update, hand an :class:`~bot.service.Event` to the service,
+send or edit the reply. No SQL, no user-facing text and no conversation decisions here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.render import View
+from bot.service import Conversations, Event, Kind, Reply
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+#: The command that starts the conversation, also as the /start deep-link payload.
+COMPLAINT = "complaint"
+
+
+def keyboard(view: View) -> InlineKeyboardMarkup | None:
+    if not view.keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in view.keyboard
+        ]
+    )
+
+
+def _is_not_modified(exc: BadRequest) -> bool:
+    # Telegram refuses an edit that changes nothing; for us that means "already shown".
+    return "message is not modified" in exc.message.lower()
+
+
+class TelegramTransport:
+    """The bot's handlers, bound to one :class:`Conversations` service."""
+
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+
+    def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
+        """All handlers, in the order they must be tried.
+
+        Known commands first, then button presses, then typed text; anything else that a
+        person sends (stickers, photos, voice, unknown commands) falls through to the hints.
+        Typed text and hints are for private chats only, so the bot stays quiet in groups.
+        """
+        private = filters.ChatType.PRIVATE
+        return [
+            CommandHandler("start", self.on_start),
+            CommandHandler(COMPLAINT, self.on_complaint),
+            CommandHandler("cancel", self.on_cancel),
+            CommandHandler("help", self.on_help),
+            CallbackQueryHandler(self.on_press),
+            MessageHandler(private & filters.COMMAND, self.on_unknown_command),
+            MessageHandler(private & filters.TEXT, self.on_text),
+            MessageHandler(private & ~filters.StatusUpdate.ALL, self.on_other),
+        ]
+
+    async def register_commands(self, bot: Bot) -> None:
+        """The command menu, with the default language's descriptions."""
+        tr = self.conversations.catalogs.translator(self.conversations.catalogs.pick(None))
+        commands = self.conversations.renderer.commands(tr)
+        await bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+
+    # ---- handlers ------------------------------------------------------------------------
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        begin = bool(context.args) and context.args is not None and context.args[0] == COMPLAINT
+        await self._message_event(update, context, Kind.BEGIN if begin else Kind.GREET)
+
+    async def on_complaint(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.BEGIN)
+
+    async def on_cancel(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.CANCEL)
+
+    async def on_help(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.HELP)
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.SAY)
+
+    async def on_unknown_command(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.UNKNOWN_COMMAND)
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.HINT)
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        message = query.message
+        chat_id = message.chat.id if message else query.from_user.id
+        reply = await self.conversations.handle(
+            Event(
+                kind=Kind.PRESS,
+                chat_id=chat_id,
+                user_id=query.from_user.id,
+                language_code=query.from_user.language_code,
+                text=query.data or "",
+                message_id=message.message_id if message else None,
+                update_id=update.update_id,
+            )
+        )
+        # Answer first: the spinner on the button stops whatever happens next.
+        try:
+            await query.answer(reply.notice)
+        except BadRequest as exc:  # a redelivered press is too old to answer
+            log.info("could not answer callback query of update %s: %s", update.update_id, exc)
+        if message is None:
+            return
+        if reply.view is None:
+            await self._strip_keyboard(context, chat_id, message.message_id)
+            return
+        try:
+            await context.bot.edit_message_text(
+                reply.view.text,
+                chat_id=chat_id,
+                message_id=message.message_id,
+                reply_markup=keyboard(reply.view),
+            )
+        except BadRequest as exc:
+            if _is_not_modified(exc):
+                return
+            # The message can no longer be edited (deleted, too old): draw a new one.
+            log.info("edit failed in update %s (%s); sending anew", update.update_id, exc)
+            await self._send(context, chat_id, reply)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """The one error handler: log without secrets, tell the person kindly."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, Forbidden):  # blocked by the user: nobody to tell
+            log.info("update %s: %s", update_id, context.error)
+            return
+        log.error("update %s failed", update_id, exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        user = update.effective_user
+        tr = self.conversations.translator(None, user.language_code if user else None)
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+        except TelegramError:
+            pass  # already answered before the failure
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, self.conversations.renderer.error(tr)
+            )
+        except TelegramError as exc:
+            log.warning("could not tell chat about the failed update %s: %s", update_id, exc)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    async def _message_event(self, update: Update, context: Context, kind: Kind) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        reply = await self.conversations.handle(
+            Event(
+                kind=kind,
+                chat_id=message.chat.id,
+                user_id=user.id,
+                language_code=user.language_code,
+                text=message.text or "",
+                update_id=update.update_id,
+            )
+        )
+        if reply.view is None:
+            return
+        await self._send(context, message.chat.id, reply)
+        if reply.previous_message_id is not None:
+            await self._strip_keyboard(context, message.chat.id, reply.previous_message_id)
+
+    async def _send(self, context: Context, chat_id: int, reply: Reply) -> Message | None:
+        assert reply.view is not None
+        sent = await context.bot.send_message(
+            chat_id, reply.view.text, reply_markup=keyboard(reply.view)
+        )
+        if reply.session is not None and reply.view.keyboard:
+            await self.conversations.remember_message(reply.session, sent.message_id)
+        return sent
+
+    async def _strip_keyboard(self, context: Context, chat_id: int, message_id: int) -> None:
+        """Remove an out-of-date keyboard; a message already without one is fine."""
+        try:
+            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        except (BadRequest, Forbidden) as exc:
+            log.debug("keyboard of message %s left as is: %s", message_id, exc)
+        except TelegramError as exc:
+            log.info("could not remove keyboard of message %s: %s", message_id, exc)

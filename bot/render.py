@@ -1,0 +1,370 @@
+"""Screens → Telegram HTML text and a keyboard, in the session's language.
+
+Pure: no ``telegram`` import. The transport turns :class:`View` into a message, the console
+into plain text with numbered choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import callbacks
+from bot.flow import (
+    BEGIN,
+    COMPLAINT,
+    IDK,
+    NO,
+    OTHER,
+    PROBLEM_PREFIX,
+    RESTART,
+    YES,
+    Notice,
+    Route,
+    Screen,
+    ScreenKind,
+    Session,
+    Step,
+)
+from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, Guide
+from bot.i18n import Html, Translator, escape
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    text: Html
+    keyboard: tuple[tuple[Button, ...], ...] = ()
+
+
+def _lines(*parts: str | None) -> Html:
+    """Join lines; ``None`` parts are left out, ``""`` gives an empty line."""
+    return Html("\n".join(p for p in parts if p is not None))
+
+
+def _numbered(items: list[Html]) -> Html:
+    return Html("\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
+
+
+def _bullets(items: list[Html]) -> Html:
+    return Html("\n".join(f"• {item}" for item in items))
+
+
+class Renderer:
+    def __init__(self, guide: Guide) -> None:
+        self.guide = guide
+
+    # ---- public --------------------------------------------------------------------------
+
+    def view(self, screen: Screen, session: Session | None, tr: Translator) -> View:
+        """The text and keyboard of ``screen`` for ``session`` (``None`` outside a conversation)."""
+        text = self._text(screen, session, tr)
+        if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
+            text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
+        keyboard: tuple[tuple[Button, ...], ...] = ()
+        if session is not None and screen.choices:
+            keyboard = tuple(
+                (
+                    Button(
+                        self._label(screen.step, c, session, tr), callbacks.encode(session.seq, c)
+                    ),
+                )
+                for c in screen.choices
+            )
+            if screen.step in (Step.CONFIRMED,):
+                keyboard = (tuple(row[0] for row in keyboard),)  # «Да» | «Нет» on one row
+        return View(text, keyboard)
+
+    def notice(self, notice: Notice, tr: Translator) -> Html:
+        """A one-line notice; STALE and INVALID also answer button presses (≤ 200 chars)."""
+        if notice is Notice.REASK:
+            return tr.pgettext(
+                "notice",
+                "Sorry, I could not understand the answer. "
+                "Please tap a button below or answer in a couple of words.",
+            )
+        if notice is Notice.COUNTDOWN_HELP:
+            return tr.pgettext(
+                "notice",
+                "Where to look: open My orders and then this order. The order page shows "
+                "<b>Buyer protection: N days left</b>. If there is no such line or the order "
+                "is completed, protection is over. It lasts 60, 75 or 90 days, depending on "
+                "the delivery.",
+            )
+        if notice is Notice.STALE:
+            return tr.pgettext(
+                "notice",
+                "This button is out of date. Please continue in the latest message "
+                "or send /complaint.",
+            )
+        return tr.pgettext("notice", "This button does not work. Send /complaint to start again.")
+
+    def error(self, tr: Translator) -> Html:
+        return tr.pgettext(
+            "error",
+            "Sorry, something went wrong on my side. Please try again, "
+            "or send /complaint to start over.",
+        )
+
+    def commands(self, tr: Translator) -> list[tuple[str, str]]:
+        """The command menu: (command, description)."""
+        return [
+            ("complaint", tr.pgettext("command", "Complain about a seller")),
+            ("start", tr.pgettext("command", "What this bot does")),
+            ("help", tr.pgettext("command", "Help and commands")),
+            ("cancel", tr.pgettext("command", "Stop the conversation")),
+        ]
+
+    # ---- screens -------------------------------------------------------------------------
+
+    def _text(self, screen: Screen, session: Session | None, tr: Translator) -> Html:
+        kind = screen.kind
+        if kind is ScreenKind.GREETING:
+            return _lines(
+                tr.pgettext("greeting", "Hello! I help AliExpress buyers complain about a seller."),
+                tr.pgettext(
+                    "greeting",
+                    "I will ask what happened and show where to click, which box to tick "
+                    "and whom to write to. It takes less than a minute.",
+                ),
+            )
+        if kind is ScreenKind.HELP:
+            return self._help(tr)
+        if kind is ScreenKind.HINT:
+            if screen.step is None:
+                return tr.pgettext(
+                    "hint", "I understand only text and buttons. To start, send /complaint."
+                )
+            return tr.pgettext(
+                "hint", "I understand only text and buttons: please answer the question above."
+            )
+        if kind is ScreenKind.UNKNOWN_COMMAND:
+            return tr.pgettext("hint", "I do not know this command. Try /complaint or /help.")
+        if kind is ScreenKind.CANCELLED:
+            return tr.pgettext("cancel", "OK, I have stopped. To start again, send /complaint.")
+        if kind is ScreenKind.NOTHING_TO_CANCEL:
+            return tr.pgettext("cancel", "There is nothing to cancel. To start, send /complaint.")
+        assert session is not None, f"{kind} is drawn for a session"
+        if kind is ScreenKind.DISPUTE:
+            return self._dispute(session, tr)
+        if kind is ScreenKind.PROBLEM:
+            return self._problem_question(session, tr)
+        if kind is ScreenKind.ANSWER:
+            return self._answer(session, tr)
+        return self._question(session.step, tr)
+
+    def _help(self, tr: Translator) -> Html:
+        return _lines(
+            tr.pgettext(
+                "help",
+                "I help AliExpress buyers complain about a seller: I ask what happened and show "
+                "whether to open a dispute or submit a complaint, which box to tick and whom "
+                "to write to.",
+            ),
+            "",
+            tr.pgettext("help", "/complaint: start"),
+            tr.pgettext("help", "/cancel: stop the conversation"),
+            tr.pgettext("help", "/help: this message"),
+            "",
+            tr.pgettext(
+                "help",
+                "I keep only your answers in this conversation, so that it can continue "
+                "after a break.",
+            ),
+        )
+
+    def _question(self, step: Step, tr: Translator) -> Html:
+        if step is Step.CONFIRMED:
+            return _lines(
+                tr.pgettext("question", "<b>Have you confirmed receipt of the order?</b>"),
+                tr.pgettext("question", "Even if you pressed it by accident, answer Yes."),
+            )
+        if step is Step.PROTECTION:
+            return _lines(
+                tr.pgettext("question", "<b>Is buyer protection still running for this order?</b>"),
+                tr.pgettext("question", "If the deal is already closed, answer No."),
+            )
+        return _lines(
+            tr.pgettext("question", "<b>Did you confirm receipt less than 15 days ago?</b>"),
+            tr.pgettext(
+                "question", "For 15 days after confirming receipt a dispute is still possible."
+            ),
+        )
+
+    def _dispute(self, session: Session, tr: Translator) -> Html:
+        g = self.guide
+        if session.answers.get("confirmed") == YES:
+            head = _lines(
+                tr.pgettext("dispute", "<b>A dispute is still possible.</b>"),
+                tr.pgettext(
+                    "dispute",
+                    "<i>Now:</i> for 15 days after the order is completed or receipt is "
+                    "confirmed, a dispute can still be opened, even if you confirmed by "
+                    "accident. Only a dispute returns money, so start with it; a complaint "
+                    "is plan B.",
+                ),
+            )
+        else:
+            head = _lines(
+                tr.pgettext("dispute", "<b>Open a dispute: a complaint is not needed yet.</b>"),
+                tr.pgettext(
+                    "dispute",
+                    "You have not confirmed receipt and buyer protection is still running, "
+                    "so the money can be returned in part or in full through a dispute.",
+                ),
+                tr.pgettext(
+                    "dispute",
+                    "Open it at least 2–3 days before protection ends, and do not confirm "
+                    "receipt until you have checked the item.",
+                ),
+            )
+        return _lines(
+            head,
+            "",
+            tr.pgettext("dispute", "<b>How to open a dispute:</b>"),
+            _numbered([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_steps]),
+            "",
+            tr.pgettext("dispute", "<b>What to gather:</b>"),
+            _bullets([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_evidence]),
+            "",
+            tr.pgettext("dispute", "<b>Good to know (<i>now</i>):</b>"),
+            _bullets([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_facts]),
+        )
+
+    def _problem_question(self, session: Session, tr: Translator) -> Html:
+        intro = {
+            Route.DEAL_CLOSED: tr.pgettext(
+                "problem",
+                "The deal is closed or protection is over, so a dispute is no longer "
+                "possible: what remains is a complaint to AliExpress.",
+            ),
+            Route.LATE: tr.pgettext(
+                "problem",
+                "More than 15 days have passed since you confirmed receipt, or the date is "
+                "unknown, so what remains is a complaint to AliExpress.",
+            ),
+            Route.PLAN_B: tr.pgettext(
+                "problem", "Here is how to complain, in case the dispute does not help."
+            ),
+            Route.ANYWAY: tr.pgettext(
+                "problem",
+                "To get money back, a dispute is still better. Here is how to complain, "
+                "as you asked.",
+            ),
+        }
+        return _lines(
+            intro[session.route] if session.route else None,
+            "",
+            tr.pgettext("problem", "<b>What went wrong?</b>"),
+            tr.pgettext(
+                "problem",
+                "Choose the closest option or describe it in your own words. "
+                "Another violation is, for example, a seller asking you to pay outside "
+                "AliExpress.",
+            ),
+        )
+
+    def _answer(self, session: Session, tr: Translator) -> Html:
+        g = self.guide
+        assert session.problem is not None
+        problem = g.problem(session.problem)
+        box = problem.box
+        local_label = tr.raw(BOX_CONTEXT, box.form_label)
+        if local_label == box.form_label:
+            tick = tr.pgettext("answer", "Tick the box <b>%(label)s</b>.", label=box.form_label)
+        else:
+            tick = tr.pgettext(
+                "answer",
+                "Tick the box <b>%(label)s</b> (on the English form: <b>%(form_label)s</b>).",
+                label=local_label,
+                form_label=box.form_label,
+            )
+        steps = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.seed_steps]
+        steps += [tick, tr.pgettext("answer", "Describe what happened and attach the evidence.")]
+        today = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.today_steps]
+        if box.today:
+            today.append(escape(tr.raw(GUIDE_CONTEXT, box.today)))
+        evidence = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in problem.evidence]
+        evidence += [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.common_evidence]
+        warning = tr.pgettext(
+            "answer",
+            "⚠️ A complaint by itself does not return money: refunds come only through "
+            "a dispute. A complaint helps AliExpress deal with the seller.",
+        )
+        if session.route in (Route.PLAN_B, Route.ANYWAY):
+            warning = _lines(
+                warning,
+                tr.pgettext("answer", "If you have not opened the dispute yet, start with it."),
+            )
+        addresses = [
+            tr.pgettext(
+                "answer",
+                "%(email)s: %(who)s",
+                email=a.email,
+                who=tr.raw(GUIDE_CONTEXT, a.who),
+            )
+            for a in g.addresses
+        ]
+        return _lines(
+            f"<b>{escape(tr.raw(GUIDE_CONTEXT, problem.title))}</b>",
+            warning,
+            "",
+            tr.pgettext("answer", "<b>How to complain (as the guide says):</b>"),
+            _numbered(steps),
+            "",
+            tr.pgettext("answer", "<b><i>Now</i> things are a little different:</b>"),
+            _bullets(today),
+            "",
+            tr.pgettext("answer", "<b>What to gather:</b>"),
+            _bullets(evidence),
+            "",
+            tr.pgettext("answer", "<b>Whom to write to:</b>"),
+            _bullets(
+                [
+                    tr.pgettext(
+                        "answer",
+                        "<i>Now</i> the fastest is the support chat in the Help section "
+                        "of the site or the app.",
+                    ),
+                    tr.pgettext("answer", "Addresses from the guide (they may no longer answer):"),
+                ]
+            ),
+            "\n".join(f"   {a}" for a in addresses),
+        )
+
+    # ---- buttons -------------------------------------------------------------------------
+
+    def _label(self, step: Step | None, choice: str, session: Session, tr: Translator) -> str:
+        if choice.startswith(PROBLEM_PREFIX):
+            problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
+            return tr.raw(GUIDE_CONTEXT, problem.button)
+        if choice == BEGIN:
+            return tr.pgettext("button", "Complain about a seller")
+        if choice == RESTART:
+            return tr.pgettext("button", "Start over")
+        if choice == OTHER:
+            return tr.pgettext("button", "Another problem")
+        if choice == COMPLAINT:
+            if session.answers.get("confirmed") == YES:
+                return tr.pgettext("button", "Show the complaint (plan B)")
+            return tr.pgettext("button", "Show the complaint anyway")
+        if step is Step.PROTECTION:
+            return {
+                YES: tr.pgettext("button", "Yes, still running"),
+                NO: tr.pgettext("button", "No, or the deal is closed"),
+                IDK: tr.pgettext("button", "I don't know"),
+            }[choice]
+        if step is Step.RECENT:
+            return {
+                YES: tr.pgettext("button", "Yes, less than 15 days"),
+                NO: tr.pgettext("button", "No, longer ago"),
+                IDK: tr.pgettext("button", "I don't remember"),
+            }[choice]
+        return {
+            YES: tr.pgettext("button", "Yes"),
+            NO: tr.pgettext("button", "No"),
+        }[choice]

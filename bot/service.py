@@ -1,0 +1,138 @@
+"""One event, one way: load the session, ask the flow, store the result, render the reply.
+
+Shared by the Telegram transport (:mod:`bot.handlers`) and the terminal (:mod:`bot.console`),
+so both walk exactly the same conversation on the same storage. The session is committed
+before the reply is returned, hence before anything is sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot import callbacks
+from bot.flow import Context, Flow, Session, Transition
+from bot.i18n import Catalogs, Html, Translator
+from bot.render import Renderer, View
+from bot.storage import Outcome, SessionStore
+
+
+class Kind(StrEnum):
+    GREET = "greet"  # /start
+    BEGIN = "begin"  # /complaint, /start complaint
+    CANCEL = "cancel"
+    HELP = "help"
+    SAY = "say"  # typed text
+    PRESS = "press"  # a button
+    HINT = "hint"  # a sticker, a photo, a voice message…
+    UNKNOWN_COMMAND = "unknown_command"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: Kind
+    chat_id: int
+    user_id: int
+    language_code: str | None = None
+    text: str = ""  # SAY: the text; PRESS: the callback data
+    message_id: int | None = None  # PRESS: the message the button is on
+    update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to do in the chat, once the session is stored."""
+
+    view: View | None  # None: show nothing new
+    session: Session | None  # the conversation after the event
+    previous_message_id: int | None  # the message whose keyboard is now out of date
+    notice: Html | None = None  # PRESS: the short answer to the button press
+    replay: bool = False  # the update had been applied already
+
+
+class Conversations:
+    def __init__(
+        self,
+        flow: Flow,
+        renderer: Renderer,
+        store: SessionStore,
+        catalogs: Catalogs,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.flow = flow
+        self.renderer = renderer
+        self.store = store
+        self.catalogs = catalogs
+        self._clock = clock
+
+    def translator(self, session: Session | None, language_code: str | None) -> Translator:
+        language = session.language if session else self.catalogs.pick(language_code)
+        return self.catalogs.translator(language)
+
+    async def handle(self, event: Event) -> Reply:
+        """Apply ``event`` to the sender's conversation and return the reply to show."""
+        session = await self.store.get(event.chat_id, event.user_id)
+        ctx = Context(
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            language=self.catalogs.pick(event.language_code),
+            now=self._clock(),
+            update_id=event.update_id,
+        )
+        transition = self._decide(event, session, ctx)
+        new = transition.session
+        if new is not None:
+            outcome = None
+            if transition.outcome is not None:
+                route, box = transition.outcome
+                outcome = Outcome(route, box, new.problem or "", new.language, ctx.now)
+            await self.store.save(new, outcome)
+        shown = new or session
+        tr = self.translator(shown, event.language_code)
+        view = None
+        if transition.screen is not None:
+            view = self.renderer.view(transition.screen, shown, tr)
+        notice = None
+        if transition.notice is not None:
+            notice = self.renderer.notice(transition.notice, tr)
+        previous = session.message_id if session is not None and new is not None else None
+        return Reply(view, shown, previous, notice, transition.replay)
+
+    async def current(self, chat_id: int, user_id: int, language_code: str | None) -> Reply | None:
+        """The screen where an active conversation stands, to show it again."""
+        session = await self.store.get(chat_id, user_id)
+        if session is None or not session.active:
+            return None
+        view = self.renderer.view(
+            self.flow.screen(session), session, self.translator(session, None)
+        )
+        return Reply(view, session, None, replay=True)
+
+    async def remember_message(self, session: Session, message_id: int) -> None:
+        """Record the message that now shows ``session``'s keyboard."""
+        await self.store.set_message_id(session.chat_id, session.user_id, session.seq, message_id)
+
+    def _decide(self, event: Event, session: Session | None, ctx: Context) -> Transition:
+        flow = self.flow
+        match event.kind:
+            case Kind.GREET:
+                return flow.greet(session, ctx)
+            case Kind.BEGIN:
+                return flow.begin(session, ctx)
+            case Kind.CANCEL:
+                return flow.cancel(session, ctx)
+            case Kind.HELP:
+                return flow.help()
+            case Kind.SAY:
+                return flow.say(session, event.text, ctx)
+            case Kind.PRESS:
+                data = callbacks.decode(event.text)
+                if data is None:
+                    return flow.forged()
+                return flow.press(session, data.seq, data.choice, event.message_id, ctx)
+            case Kind.HINT:
+                return flow.hint(session)
+            case Kind.UNKNOWN_COMMAND:
+                return flow.unknown_command()

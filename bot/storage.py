@@ -1,0 +1,254 @@
+"""All SQL of the bot: conversations and their outcomes in one SQLite file, via aiosqlite.
+
+Every method commits before it returns, so a session is on disk before the bot answers.
+WAL mode with ``synchronous=NORMAL``: a commit survives the process being killed (only a
+power cut may lose the last commits), and readers never wait for the writer.
+The schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` bring any older file
+up to date when the store opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.flow import Route, Session, Step
+
+#: Migration N (1-based) takes a database from ``user_version`` N-1 to N.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sessions (
+        chat_id        INTEGER NOT NULL,
+        user_id        INTEGER NOT NULL,
+        step           TEXT    NOT NULL,
+        seq            INTEGER NOT NULL,
+        language       TEXT    NOT NULL,
+        answers        TEXT    NOT NULL,  -- JSON object: question → choice
+        route          TEXT,
+        problem        TEXT,
+        box            TEXT,
+        message_id     INTEGER,            -- the message showing the current keyboard
+        last_update_id INTEGER,            -- to recognise an update redelivered after a crash
+        created_at     REAL    NOT NULL,   -- Unix seconds
+        updated_at     REAL    NOT NULL,
+        PRIMARY KEY (chat_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_updated_at ON sessions (updated_at);
+
+    -- One row per answer shown, kept after the session is pruned, with nothing personal.
+    CREATE TABLE outcomes (
+        id         INTEGER PRIMARY KEY,
+        route      TEXT NOT NULL,
+        box        TEXT NOT NULL,
+        problem    TEXT NOT NULL,
+        language   TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX outcomes_created_at ON outcomes (created_at);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = (
+    "chat_id, user_id, step, seq, language, answers, route, problem, box, message_id, "
+    "last_update_id, created_at, updated_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    route: Route
+    box: str
+    problem: str
+    language: str
+    created_at: float
+
+
+class StorageError(RuntimeError):
+    """The database file cannot be used (newer schema, not a database…)."""
+
+
+def _row_to_session(row: Sequence[Any]) -> Session:
+    (
+        chat_id,
+        user_id,
+        step,
+        seq,
+        language,
+        answers,
+        route,
+        problem,
+        box,
+        message_id,
+        last_update_id,
+        created_at,
+        updated_at,
+    ) = row
+    return Session(
+        chat_id=chat_id,
+        user_id=user_id,
+        step=Step(step),
+        seq=seq,
+        language=language,
+        answers=json.loads(answers),
+        route=Route(route) if route else None,
+        problem=problem,
+        box=box,
+        message_id=message_id,
+        last_update_id=last_update_id,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+def _session_to_row(s: Session) -> tuple[Any, ...]:
+    return (
+        s.chat_id,
+        s.user_id,
+        s.step.value,
+        s.seq,
+        s.language,
+        json.dumps(dict(s.answers), ensure_ascii=False, sort_keys=True),
+        s.route.value if s.route else None,
+        s.problem,
+        s.box,
+        s.message_id,
+        s.last_update_id,
+        s.created_at,
+        s.updated_at,
+    )
+
+
+class SessionStore:
+    """Conversations keyed by (chat, user), read on demand and written through."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        # One connection serves every coroutine; a transaction spanning several statements
+        # must not interleave with another one.
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> SessionStore:
+        """Open (creating if needed) the database at ``path`` and migrate it."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            store = cls(conn, path)
+            await store._migrate()
+        except (sqlite3.DatabaseError, StorageError) as exc:
+            await conn.close()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
+        return store
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def schema_version(self) -> int:
+        async with self._conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path} has schema version {version}, newer than this bot's "
+                f"{SCHEMA_VERSION}: upgrade the bot"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # executescript commits first; BEGIN…COMMIT makes each migration all or nothing.
+            await self._conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    async def get(self, chat_id: int, user_id: int) -> Session | None:
+        """The conversation of ``user_id`` in ``chat_id``, if there is one."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _row_to_session(row) if row else None
+
+    async def save(self, session: Session, outcome: Outcome | None = None) -> None:
+        """Write ``session`` (and the outcome it reached) and commit, in one transaction."""
+        placeholders = ", ".join("?" * len(_COLUMNS.split(",")))
+        upsert = f"INSERT OR REPLACE INTO sessions ({_COLUMNS}) VALUES ({placeholders})"
+        async with self._write_lock:
+            if outcome is None:
+                await self._conn.execute(upsert, _session_to_row(session))
+                return
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute(upsert, _session_to_row(session))
+                await self._conn.execute(
+                    "INSERT INTO outcomes (route, box, problem, language, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        outcome.route.value,
+                        outcome.box,
+                        outcome.problem,
+                        outcome.language,
+                        outcome.created_at,
+                    ),
+                )
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def set_message_id(self, chat_id: int, user_id: int, seq: int, message_id: int) -> None:
+        """Remember which message shows the keyboard of screen ``seq``.
+
+        Does nothing if the conversation has already moved past ``seq``.
+        """
+        async with self._write_lock:
+            await self._conn.execute(
+                "UPDATE sessions SET message_id = ? WHERE chat_id = ? AND user_id = ? AND seq = ?",
+                (message_id, chat_id, user_id, seq),
+            )
+
+    async def prune(self, older_than: float) -> int:
+        """Delete conversations last touched before ``older_than`` (Unix seconds).
+
+        Outcomes stay: they hold nothing personal and feed the statistics.
+        """
+        async with self._write_lock:
+            cur = await self._conn.execute(
+                "DELETE FROM sessions WHERE updated_at < ?", (older_than,)
+            )
+            count = cur.rowcount
+            await cur.close()
+        return count
+
+    async def count_sessions(self) -> int:
+        async with self._conn.execute("SELECT count(*) FROM sessions") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def outcomes(self, since: float = 0.0) -> list[Outcome]:
+        """Outcomes reached since ``since`` (Unix seconds), oldest first."""
+        async with self._conn.execute(
+            "SELECT route, box, problem, language, created_at FROM outcomes "
+            "WHERE created_at >= ? ORDER BY id",
+            (since,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Outcome(Route(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
