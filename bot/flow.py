@@ -277,12 +277,14 @@ class Flow:
         scores = matcher.scores(text)
         if not scores:
             return None
-        top = max(scores.values())
-        best = [c for c in scores if scores[c] == top]
+        top = max(words for words, _ in scores.values())
+        best = [c for c in scores if scores[c][0] == top]
         boxes = {self._box_of(c) for c in best}
         if len(boxes) == 1 and None not in boxes:
             return min(best, key=self._problem_choices.index)
-        return best[0] if len(best) == 1 else None
+        if len(best) == 1:
+            return best[0]
+        return None
 
     def _box_of(self, choice: str) -> str | None:
         if not choice.startswith(PROBLEM_PREFIX):

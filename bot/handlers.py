@@ -5,6 +5,7 @@ send or edit the reply. No SQL, no user-facing text and no conversation decision
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from telegram import (
@@ -52,11 +53,39 @@ def _is_not_modified(exc: BadRequest) -> bool:
     return "message is not modified" in exc.message.lower()
 
 
+class ShownMessages:
+    """What the bot's recent messages show, to skip edits that would change nothing.
+
+    Telegram rejects such an edit ("message is not modified"); a double tap or a redelivered
+    press would otherwise cause one. Bounded, in memory: after a restart an edit is simply
+    tried, and a "not modified" answer is then harmless.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._shown: OrderedDict[tuple[int, int], tuple[str, InlineKeyboardMarkup | None]] = (
+            OrderedDict()
+        )
+
+    def get(self, chat_id: int, message_id: int) -> tuple[str, InlineKeyboardMarkup | None] | None:
+        return self._shown.get((chat_id, message_id))
+
+    def put(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        key = (chat_id, message_id)
+        self._shown[key] = (text, markup)
+        self._shown.move_to_end(key)
+        while len(self._shown) > self._capacity:
+            self._shown.popitem(last=False)
+
+
 class TelegramTransport:
     """The bot's handlers, bound to one :class:`Conversations` service."""
 
     def __init__(self, conversations: Conversations) -> None:
         self.conversations = conversations
+        self.shown = ShownMessages()
 
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
@@ -130,22 +159,24 @@ class TelegramTransport:
             log.info("could not answer callback query of update %s: %s", update.update_id, exc)
         if message is None:
             return
-        if reply.view is None:
+        if reply.stale:
             await self._strip_keyboard(context, chat_id, message.message_id)
+        if reply.view is None:
             return
+        text, markup = reply.view.text, keyboard(reply.view)
+        if self.shown.get(chat_id, message.message_id) == (text, markup):
+            return  # already on screen: a double tap or a redelivered press
         try:
             await context.bot.edit_message_text(
-                reply.view.text,
-                chat_id=chat_id,
-                message_id=message.message_id,
-                reply_markup=keyboard(reply.view),
+                text, chat_id=chat_id, message_id=message.message_id, reply_markup=markup
             )
         except BadRequest as exc:
-            if _is_not_modified(exc):
+            if not _is_not_modified(exc):
+                # The message can no longer be edited (deleted, too old): draw a new one.
+                log.info("edit failed in update %s (%s); sending anew", update.update_id, exc)
+                await self._send(context, chat_id, reply)
                 return
-            # The message can no longer be edited (deleted, too old): draw a new one.
-            log.info("edit failed in update %s (%s); sending anew", update.update_id, exc)
-            await self._send(context, chat_id, reply)
+        self.shown.put(chat_id, message.message_id, text, markup)
 
     async def on_error(self, update: object, context: Context) -> None:
         """The one error handler: log without secrets, tell the person kindly."""
@@ -194,18 +225,24 @@ class TelegramTransport:
 
     async def _send(self, context: Context, chat_id: int, reply: Reply) -> Message | None:
         assert reply.view is not None
-        sent = await context.bot.send_message(
-            chat_id, reply.view.text, reply_markup=keyboard(reply.view)
-        )
+        text, markup = reply.view.text, keyboard(reply.view)
+        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+        self.shown.put(chat_id, sent.message_id, text, markup)
         if reply.session is not None and reply.view.keyboard:
             await self.conversations.remember_message(reply.session, sent.message_id)
         return sent
 
     async def _strip_keyboard(self, context: Context, chat_id: int, message_id: int) -> None:
         """Remove an out-of-date keyboard; a message already without one is fine."""
+        shown = self.shown.get(chat_id, message_id)
+        if shown is not None and shown[1] is None:
+            return
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
         except (BadRequest, Forbidden) as exc:
             log.debug("keyboard of message %s left as is: %s", message_id, exc)
+            return
         except TelegramError as exc:
             log.info("could not remove keyboard of message %s: %s", message_id, exc)
+            return
+        self.shown.put(chat_id, message_id, shown[0] if shown else "", None)

@@ -4,40 +4,53 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
 
 from bot.config import Secret
 
 _REDACTED = "<token>"
 
 
-class RedactingFilter(logging.Filter):
-    """Replaces the token wherever it appears in a record: message, arguments, traceback."""
+def redact_record(record: logging.LogRecord, secret: str) -> logging.LogRecord:
+    """Replace ``secret`` in the record's message and traceback, formatting them early."""
+    message = record.getMessage()
+    if secret in message:
+        record.msg, record.args = message.replace(secret, _REDACTED), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+    if record.exc_text and secret in record.exc_text:
+        record.exc_text = record.exc_text.replace(secret, _REDACTED)
+    return record
 
-    def __init__(self, secret: Secret) -> None:
-        super().__init__()
-        self._secret = secret.reveal()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secret:
-            return True
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if self._secret in message:
-            record.msg, record.args = message.replace(self._secret, _REDACTED), None
-        if record.exc_text and self._secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._secret, _REDACTED)
-        return True
+def install_redaction(secret: Secret) -> Callable[[], None]:
+    """Redact the token from every log record created from now on, whatever its handler.
+
+    A record factory (not a handler filter) so that records reaching any handler, including
+    ones added later by a library or a test, are already clean. Returns a function that
+    undoes it.
+    """
+    value = secret.reveal()
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return redact_record(previous(*args, **kwargs), value)
+
+    if value:
+        logging.setLogRecordFactory(factory)
+    return lambda: logging.setLogRecordFactory(previous)
 
 
 def setup_logging(level: str, secret: Secret | None) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     if secret is not None:
-        handler.addFilter(RedactingFilter(secret))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+        install_redaction(secret)
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     # httpx logs every request URL, and the Bot API puts the token in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -22,7 +22,7 @@ _ENDINGS = tuple(
     sorted(
         (
             "иями ями ами ого его ому ему ыми ими ией ая яя ое ее ые ие ый ий ой ей ую юю ом ем "
-            "ах ях ов ев ам ям ть ла ло ли ил ыл ал ял ел ет ит ут ют ат ят ешь ишь им "
+            "ах ях ов ев ам ям ть ла ло ли ил ыл ал ял ел ет ит ут ют ат ят ешь ишь им ым "
             "а я о е ы и у ю ь й"
         ).split(),
         key=len,
@@ -92,8 +92,8 @@ class _Phrase:
 class Matcher:
     """Maps free text to one of a set of choices, each described by keyword phrases.
 
-    A phrase matches when each of its words matches a word of the text. The choice with the
-    longest matching phrase wins; a tie between two choices is ambiguous and gives ``None``.
+    A phrase matches when each of its words matches a word of the text. The choice whose
+    matching phrase has the most words wins; two choices with as many words are ambiguous.
     """
 
     def __init__(self, choices: Mapping[str, Iterable[str]]) -> None:
@@ -124,6 +124,6 @@ class Matcher:
         ranked = sorted(self.scores(text).items(), key=lambda item: item[1], reverse=True)
         if not ranked:
             return None
-        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        if len(ranked) > 1 and ranked[0][1][0] == ranked[1][1][0]:
             return None
         return ranked[0][0]

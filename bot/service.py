@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import callbacks
-from bot.flow import Context, Flow, Session, Transition
+from bot.flow import Context, Flow, Notice, Session, Transition
 from bot.i18n import Catalogs, Html, Translator
 from bot.render import Renderer, View
 from bot.storage import Outcome, SessionStore
@@ -50,6 +50,7 @@ class Reply:
     previous_message_id: int | None  # the message whose keyboard is now out of date
     notice: Html | None = None  # PRESS: the short answer to the button press
     replay: bool = False  # the update had been applied already
+    stale: bool = False  # PRESS: the pressed keyboard is out of date and should go
 
 
 class Conversations:
@@ -97,8 +98,11 @@ class Conversations:
         notice = None
         if transition.notice is not None:
             notice = self.renderer.notice(transition.notice, tr)
-        previous = session.message_id if session is not None and new is not None else None
-        return Reply(view, shown, previous, notice, transition.replay)
+        previous = None
+        if session is not None and new is not None and self.flow.choices(session.step):
+            previous = session.message_id  # it showed the keyboard of the step just left
+        stale = transition.notice is Notice.STALE and transition.screen is None
+        return Reply(view, shown, previous, notice, transition.replay, stale)
 
     async def current(self, chat_id: int, user_id: int, language_code: str | None) -> Reply | None:
         """The screen where an active conversation stands, to show it again."""

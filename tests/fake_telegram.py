@@ -8,6 +8,7 @@ Telegram would reject fails the test, and it records every call for assertions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import re
@@ -48,9 +49,7 @@ MAX_DESCRIPTION = 512
 MAX_SHORT_DESCRIPTION = 120
 MAX_POLL_SECONDS = 60.0
 
-QUERY_TOO_OLD = (
-    "Bad Request: query is too old and response timeout expired or query ID is invalid"
-)
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -430,7 +429,9 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
             while not _is_space(at(i)) and at(i) != ">":
                 i += 1
             if i >= n:
-                raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+                raise EntityParseError(
+                    f"Unclosed start tag at byte offset {_byte_offset(text, begin)}"
+                )
             tag = text[begin + 1 : i].lower()
             if tag not in _HTML_TAGS:
                 raise EntityParseError(
@@ -537,7 +538,9 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
             if _looks_like_url(url):
                 entities.append(_entity("text_link", offset, length, url=url))
         elif opened.name == "tg-emoji":
-            entities.append(_entity("custom_emoji", offset, length, custom_emoji_id=opened.argument))
+            entities.append(
+                _entity("custom_emoji", offset, length, custom_emoji_id=opened.argument)
+            )
         elif opened.name == "code":
             code = _entity("code", offset, length)
             if opened.argument:
@@ -562,9 +565,7 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
             kind = "expandable_blockquote" if opened.argument else "blockquote"
             entities.append(_entity(kind, offset, length))
     if stack:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
     for entity in entities:
         if entity["type"] == "code":
             entity.pop("language", None)
@@ -802,8 +803,7 @@ def parse_markdown(text: str) -> tuple[str, list[JSONDict]]:
             i += 1
         if i >= n:
             raise EntityParseError(
-                "Can't find end of the entity starting at byte offset "
-                f"{_byte_offset(text, begin)}"
+                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
             )
         length = u16 - offset
         if char == "[":
@@ -923,9 +923,7 @@ def _validate_button(button: Any) -> None:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
     if "url" in actions:
         url = button["url"]
-        if not isinstance(url, str) or not url.lower().startswith(
-            ("http://", "https://", "tg://")
-        ):
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://", "tg://")):
             raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
@@ -968,7 +966,9 @@ def validate_reply_markup(raw: Any) -> JSONDict | None:
             for button in row:
                 label = button.get("text") if isinstance(button, dict) else button
                 if not isinstance(label, str) or not label.strip():
-                    raise ApiError(400, "Bad Request: can't parse keyboard button: BUTTON_TEXT_INVALID")
+                    raise ApiError(
+                        400, "Bad Request: can't parse keyboard button: BUTTON_TEXT_INVALID"
+                    )
         return raw
     if raw.get("remove_keyboard") is True or raw.get("force_reply") is True:
         return raw
@@ -1024,7 +1024,7 @@ async def _read_params(request: web.Request) -> JSONDict:
                     "content_type": value.content_type,
                     "size": len(content),
                 }
-            elif isinstance(value, bytes):
+            elif isinstance(value, bytes | bytearray):
                 params[key] = _decode_field(key, value.decode("utf-8", "replace"))
             else:
                 params[key] = _decode_field(key, value)
@@ -1101,6 +1101,7 @@ class FakeTelegram:
         self._inflight = 0
         self._last_activity = time.monotonic()
         self._poll_generation = 0
+        self._waiting_polls = 0
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._runner: web.AppRunner | None = None
@@ -1279,7 +1280,12 @@ class FakeTelegram:
             chat = self._chats.get(cid) or (
                 self.private_chat(user) if cid == user["id"] else {"id": cid, "type": "supergroup"}
             )
-            message = {"message_id": message_id, "date": _now(), "chat": chat, "from": self.bot_user}
+            message = {
+                "message_id": message_id,
+                "date": _now(),
+                "chat": chat,
+                "from": self.bot_user,
+            }
         query_id = self._new_query_id()
         query = {
             "id": query_id,
@@ -1369,9 +1375,7 @@ class FakeTelegram:
     def bot_messages(self, chat_id: int) -> list[BotMessage]:
         """Messages the bot sent in the chat, current state, deleted ones left out."""
         return [
-            message
-            for (cid, _), message in sorted(self._bot_messages.items())
-            if cid == chat_id
+            message for (cid, _), message in sorted(self._bot_messages.items()) if cid == chat_id
         ]
 
     def last_bot_message(self, chat_id: int) -> BotMessage:
@@ -1381,6 +1385,11 @@ class FakeTelegram:
             raise AssertionError(self._report(f"the bot has no messages in chat {chat_id}"))
         return messages[-1]
 
+    @property
+    def waiting_polls(self) -> int:
+        """getUpdates requests now waiting in a long poll."""
+        return self._waiting_polls
+
     def calls_of(self, method: str) -> list[Call]:
         """Calls of one method (case-insensitive)."""
         return [call for call in self.calls if call.method.lower() == method.lower()]
@@ -1389,7 +1398,12 @@ class FakeTelegram:
         """Commands set for a scope and language."""
         return list(self.my_commands.get(self._commands_key(scope, language_code), []))
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    # The test-facing API takes ``timeout`` on purpose: it is the readable spelling in tests.
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> None:
         """Poll ``predicate`` every 10 ms; AssertionError with recent calls on timeout."""
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -1397,7 +1411,12 @@ class FakeTelegram:
                 raise AssertionError(self._report(f"condition not met within {timeout} s"))
             await asyncio.sleep(0.01)
 
-    async def wait_processed(self, timeout: float = 10.0, *, settle: float = 0.05) -> None:
+    async def wait_processed(
+        self,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        settle: float = 0.05,
+    ) -> None:
         """Wait until all updates are confirmed, callbacks answered and the bot is quiet.
 
         "Quiet" means no call in flight and none for ``settle`` seconds: PTB confirms an update
@@ -1627,7 +1646,11 @@ class FakeTelegram:
         chat_id: int | None = None
         if isinstance(raw, str) and raw.startswith("@"):
             chat_id = next(
-                (cid for cid, chat in self._chats.items() if chat.get("username") == raw[1:]),
+                (
+                    cid
+                    for cid, chat in self._chats.items()
+                    if chat.get("type") != "private" and chat.get("username") == raw[1:]
+                ),
                 None,
             )
         elif isinstance(raw, int) and not isinstance(raw, bool):
@@ -1769,15 +1792,19 @@ class FakeTelegram:
             if batch or remaining <= 0:
                 return batch
             self._wakeup.clear()
+            self._waiting_polls += 1
             try:
-                await asyncio.wait_for(self._wakeup.wait(), remaining)
-            except TimeoutError:
-                pass
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), remaining)
+            finally:
+                self._waiting_polls -= 1
 
     async def _set_webhook(self, params: JSONDict) -> bool:
         url = params.get("url") or ""
         if not isinstance(url, str) or (url and not url.lower().startswith("https://")):
-            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         secret = params.get("secret_token")
         if secret is not None and not _SECRET_TOKEN_RE.fullmatch(str(secret)):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
@@ -2046,7 +2073,11 @@ class FakeTelegram:
     async def _set_chat_menu_button(self, params: JSONDict) -> bool:
         chat = self._chat(params, required=False)
         button = params.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict) or button.get("type") not in ("default", "commands", "web_app"):
+        if not isinstance(button, dict) or button.get("type") not in (
+            "default",
+            "commands",
+            "web_app",
+        ):
             raise ApiError(400, "Bad Request: can't parse menu button JSON object")
         self.menu_buttons[int(chat["id"]) if chat else None] = button
         return True
@@ -2054,4 +2085,6 @@ class FakeTelegram:
     async def _get_chat_menu_button(self, params: JSONDict) -> JSONDict:
         chat = self._chat(params, required=False)
         key = int(chat["id"]) if chat else None
-        return copy.deepcopy(self.menu_buttons.get(key) or self.menu_buttons.get(None) or {"type": "default"})
+        return copy.deepcopy(
+            self.menu_buttons.get(key) or self.menu_buttons.get(None) or {"type": "default"}
+        )

@@ -1,0 +1,432 @@
+"""End to end: the real bot, polling over real HTTP, against a fake Bot API on 127.0.0.1.
+
+The fake validates like Telegram (text length, HTML, callback_data bytes, "message is not
+modified", every callback query answered), and every test ends with ``assert_clean``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import ALLOWED_UPDATES, AnyApplication, build_application
+from bot.config import Secret, Settings
+from bot.logs import install_redaction
+from tests.fake_telegram import BotMessage, FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+JSON = dict[str, Any]
+
+
+class Bot:
+    """The real application, polling the fake; can be stopped and started again."""
+
+    def __init__(self, fake: FakeTelegram, db: Path) -> None:
+        self.settings = Settings(
+            token=Secret(fake.token), api_base_url=fake.base_url, database_path=db
+        )
+        self.app: AnyApplication | None = None
+
+    async def start(self) -> None:
+        self.app = build_application(self.settings)
+        # The same order as Application.run_polling: initialize, post_init, start.
+        await self.app.initialize()
+        assert self.app.post_init is not None
+        await self.app.post_init(self.app)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        assert self.app.updater is not None
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+        assert self.app.post_shutdown is not None
+        await self.app.post_shutdown(self.app)
+        self.app = None
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]:
+    runner = Bot(fake, tmp_path / "bot.sqlite3")
+    await runner.start()
+    yield runner
+    await runner.stop()
+    fake.assert_clean()
+
+
+class Person:
+    """One Telegram user talking to the bot in a private chat."""
+
+    def __init__(self, fake: FakeTelegram, user_id: int = 1001, language: str = "ru") -> None:
+        self.fake = fake
+        self.user = fake.make_user(user_id, language_code=language)
+        self.chat_id = user_id
+
+    async def command(self, text: str) -> BotMessage:
+        self.fake.send_command(self.user, text)
+        await self.fake.wait_processed()
+        return self.last
+
+    async def say(self, text: str) -> BotMessage:
+        self.fake.send_text(self.user, text)
+        await self.fake.wait_processed()
+        return self.last
+
+    async def tap(self, label: str, message: BotMessage | None = None) -> BotMessage:
+        self.fake.press_button(self.user, message or self.last, label)
+        await self.fake.wait_processed()
+        return self.last
+
+    @property
+    def last(self) -> BotMessage:
+        return self.fake.last_bot_message(self.chat_id)
+
+    @property
+    def messages(self) -> list[BotMessage]:
+        return self.fake.bot_messages(self.chat_id)
+
+
+@pytest.fixture
+def anya(fake: FakeTelegram) -> Person:
+    return Person(fake)
+
+
+def answered_notices(fake: FakeTelegram) -> list[str]:
+    return [str(c.params.get("text", "")) for c in fake.calls_of("answerCallbackQuery")]
+
+
+# ---- the conversation --------------------------------------------------------------------
+
+
+async def test_start_greets_with_a_button_and_registers_commands(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    greeting = await anya.command("/start")
+    assert "Здравствуйте" in greeting.text
+    assert len(greeting.text.splitlines()) <= 3
+    assert greeting.button_labels() == ["Пожаловаться на продавца"]
+    question = await anya.tap("Пожаловаться")
+    assert question.message_id == greeting.message_id  # edited in place
+    assert "Вы подтвердили получение заказа?" in question.text
+    commands = {c["command"]: c["description"] for c in fake.commands()}
+    assert set(commands) == {"start", "complaint", "help", "cancel"}
+    assert commands["complaint"] == "Пожаловаться на продавца"
+
+
+async def test_deep_link_jumps_straight_into_the_conversation(bot: Bot, anya: Person) -> None:
+    message = await anya.command("/start complaint")
+    assert "Вы подтвердили получение заказа?" in message.text
+    assert message.button_labels() == ["Да", "Нет"]
+
+
+BOXES = [
+    ("Посылка так и не пришла", "«товар не получен»", "Products not received"),
+    ("Пришло сломанным", "«описание не соответствует", "Products not as described"),
+    ("Не тот цвет", "«описание не соответствует", "Products not as described"),
+    ("Плохое качество", "«описание не соответствует", "Products not as described"),
+    ("Деньги списали", "«оплата не получена»", "Payment not received"),
+    ("Подделка", "«нарушено авторское право»", "Intellectual Property Rights (IPR) Infringement"),
+    ("украл мои фото", "«воровство картинок»", "Picture stealing"),
+    ("Другое нарушение", "«нарушение правил торговли", "Violation of AliExpress Trade Rules"),
+]
+
+
+@pytest.mark.parametrize(("button", "ru_label", "form_label"), BOXES)
+async def test_full_conversation_for_each_box(
+    bot: Bot, anya: Person, button: str, ru_label: str, form_label: str
+) -> None:
+    first = await anya.command("/complaint")
+    await anya.tap("Нет")
+    protection = await anya.tap("Нет / сделка закрыта")
+    assert "спор уже не открыть" in protection.text
+    answer = await anya.tap(button)
+    assert answer.message_id == first.message_id  # one message, edited in place
+    assert len(anya.messages) == 1
+    assert ru_label in answer.text
+    assert form_label in answer.text
+    assert "Жалоба сама по себе деньги не возвращает" in answer.text
+    assert "buyer@aliexpress.com" in answer.text
+    assert "smallbizhelp@service.alibaba.com" in answer.text
+    assert answer.button_labels() == ["Другая проблема", "Начать заново"]
+
+
+async def test_protection_running_gives_dispute_advice_then_complaint_on_request(
+    bot: Bot, anya: Person
+) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    advice = await anya.tap("Да, ещё действует")
+    assert "Откройте спор — жалоба пока не нужна." in advice.text
+    assert "Как открыть спор" in advice.text
+    problem = await anya.tap("Всё равно показать жалобу")
+    assert "Что случилось?" in problem.text
+    answer = await anya.tap("Подделка")
+    assert "Если вы ещё не открыли спор, начните с него." in answer.text
+
+
+async def test_dont_know_explains_the_countdown(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    again = await anya.tap("Не знаю")
+    assert "Защита покупателя: осталось N дней" in again.text
+    assert "Защита покупателя по этому заказу ещё действует?" in again.text
+    assert again.button_labels() == ["Да, ещё действует", "Нет / сделка закрыта", "Не знаю"]
+
+
+async def test_confirmed_recently_is_dispute_first_plan_b_second(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Да")
+    advice = await anya.tap("Да, меньше 15 дней")
+    assert "Спор ещё можно открыть." in advice.text
+    await anya.tap("план Б")
+    answer = await anya.tap("Посылка так и не пришла")
+    assert "Products not received" in answer.text
+
+
+async def test_typed_answers_all_the_way(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    recent = await anya.say("Да, подтвердила случайно")
+    assert "меньше 15 дней назад?" in recent.text
+    problem = await anya.say("давно")
+    assert "Что случилось?" in problem.text
+    answer = await anya.say("прислали не тот размер")
+    assert "Products not as described" in answer.text
+    assert "линейкой" in answer.text  # the evidence for a wrong size
+    # Each typed answer got a new message; only the newest one keeps a keyboard.
+    with_keyboards = [m for m in anya.messages if m.buttons()]
+    assert with_keyboards == [anya.last]
+
+
+async def test_unmatched_text_gets_a_reask_with_buttons(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    reask = await anya.say("абырвалг")
+    assert "не удалось разобрать ответ" in reask.text
+    assert reask.button_labels() == ["Да", "Нет"]
+
+
+async def test_another_problem_and_start_over(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Да")
+    await anya.tap("Нет, больше")
+    await anya.tap("Подделка")
+    problem = await anya.tap("Другая проблема")
+    assert "Что случилось?" in problem.text
+    answer = await anya.tap("украл мои фото")
+    assert "Picture stealing" in answer.text
+    restart = await anya.tap("Начать заново")
+    assert "Вы подтвердили получение заказа?" in restart.text
+
+
+async def test_cancel_and_help(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    cancelled = await anya.command("/cancel")
+    assert "Хорошо, остановились" in cancelled.text
+    assert all(not m.buttons() for m in anya.messages)  # no dead keyboard left behind
+    nothing = await anya.command("/cancel")
+    assert "Сейчас нечего отменять" in nothing.text
+    help_message = await anya.command("/help")
+    for command in ("/complaint", "/cancel", "/help"):
+        assert command in help_message.text
+
+
+# ---- bad input ---------------------------------------------------------------------------
+
+
+async def test_sticker_photo_voice_and_unknown_command_get_a_hint(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    fake.send_sticker(anya.user)
+    await fake.wait_processed()
+    assert "Я понимаю только текст и кнопки" in anya.last.text
+    await anya.command("/complaint")
+    question = anya.last
+    for send in (fake.send_photo, fake.send_voice):
+        send(anya.user)
+        await fake.wait_processed()
+        assert "пожалуйста, ответьте на вопрос выше" in anya.last.text
+    unknown = await anya.command("/foo")
+    assert "Такой команды нет" in unknown.text
+    # The question is still answerable, and is edited in place.
+    await anya.tap("Нет", question)
+    edited = next(m for m in anya.messages if m.message_id == question.message_id)
+    assert "Защита покупателя" in edited.text
+
+
+async def test_huge_text_gets_a_reask(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    reask = await anya.say("ж" * 4096)
+    assert "не удалось разобрать ответ" in reask.text
+
+
+async def test_stale_button_is_answered_and_changes_nothing(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    old = await anya.command("/complaint")
+    # Removing the old keyboard fails once, so the person still sees «Да» / «Нет» there.
+    fake.fail_next("editMessageReplyMarkup", 502, "Bad Gateway")
+    current = await anya.say("нет")
+    assert fake.bot_messages(anya.chat_id)[0].button_labels() == ["Да", "Нет"]
+    assert "Защита покупателя" in current.text
+    await anya.tap("Да", old)
+    assert "устарела" in answered_notices(fake)[-1]
+    assert anya.last == current  # the conversation did not move
+    assert not fake.bot_messages(anya.chat_id)[0].buttons()  # the dead keyboard is gone
+    assert "Откройте спор" in (await anya.tap("Да, ещё действует")).text
+
+
+async def test_button_after_cancel_is_answered(bot: Bot, fake: FakeTelegram, anya: Person) -> None:
+    question = await anya.command("/complaint")
+    fake.fail_next("editMessageReplyMarkup", 502, "Bad Gateway")
+    cancelled = await anya.command("/cancel")
+    await anya.tap("Да", question)
+    assert "устарела" in answered_notices(fake)[-1]
+    assert anya.last == cancelled
+
+
+@pytest.mark.parametrize(
+    "data", ["garbage", "v1:1:p.nonexistent", "v2:1:yes", "v1:xx:yes", "💣" * 16, "v1:1:"]
+)
+async def test_forged_callback_data_is_answered_and_ignored(
+    bot: Bot, fake: FakeTelegram, anya: Person, data: str
+) -> None:
+    question = await anya.command("/complaint")
+    fake.press(anya.user, question.message_id, data)
+    await fake.wait_processed()
+    assert answered_notices(fake)[-1]  # a short notice, never a silent spinner
+    assert anya.last.text == question.text
+    assert anya.last.button_labels() == ["Да", "Нет"]
+
+
+async def test_double_tap_advances_once(bot: Bot, fake: FakeTelegram, anya: Person) -> None:
+    question = await anya.command("/complaint")
+    no = next(d for d in question.callback_datas() if d.endswith(":no"))
+    fake.press(anya.user, question.message_id, no)
+    fake.press(anya.user, question.message_id, no)
+    await fake.wait_processed()
+    assert "Защита покупателя" in anya.last.text
+    assert len(fake.calls_of("answerCallbackQuery")) == 2
+
+
+# ---- restarts ----------------------------------------------------------------------------
+
+
+async def test_restart_in_the_middle_continues_from_the_old_message(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    first = Bot(fake, db)
+    await first.start()
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    before = anya.last
+    await first.stop()
+
+    second = Bot(fake, db)
+    await second.start()
+    try:
+        after = await anya.tap("Нет / сделка закрыта", before)
+        assert "Что случилось?" in after.text
+        answer = await anya.tap("Подделка")
+        assert "Intellectual Property Rights (IPR) Infringement" in answer.text
+    finally:
+        await second.stop()
+    fake.assert_clean()
+
+
+def start_process(fake: FakeTelegram, db: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_PATH": str(db),
+        "LOG_LEVEL": "DEBUG",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_kill_9_loses_nothing(fake: FakeTelegram, tmp_path: Path, anya: Person) -> None:
+    db = tmp_path / "bot.sqlite3"
+    proc = start_process(fake, db)
+    try:
+        await fake.wait_for(lambda: bool(fake.calls_of("getUpdates")), timeout=30)
+        await anya.command("/complaint")
+        await anya.tap("Да")
+        before = anya.last
+        assert "меньше 15 дней назад?" in before.text
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        output = proc.communicate(timeout=30)[0].decode()
+    assert fake.token not in output  # nor in any log line
+
+    polls = len(fake.calls_of("getUpdates"))
+    proc = start_process(fake, db)
+    try:
+        await fake.wait_for(lambda: len(fake.calls_of("getUpdates")) > polls, timeout=30)
+        after = await anya.tap("Нет, больше", before)
+        assert "Что случилось?" in after.text
+        answer = await anya.tap("Посылка так и не пришла")
+        assert "Products not received" in answer.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output += proc.communicate(timeout=30)[0].decode()
+    assert fake.token not in output
+    fake.assert_clean()
+
+
+# ---- Telegram errors ---------------------------------------------------------------------
+
+
+async def test_failed_send_gets_a_kind_error_message(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    await anya.command("/complaint")
+    fake.fail_next("sendMessage", 500, "Internal Server Error")
+    fake.send_text(anya.user, "нет")
+    await fake.wait_processed()
+    # The step was stored before the failed reply; the error handler's message got through.
+    assert "что-то сломалось" in anya.last.text
+    question = await anya.say("не знаю")
+    assert "Защита покупателя: осталось N дней" in question.text
+
+
+async def test_logs_never_show_the_token(
+    bot: Bot, fake: FakeTelegram, anya: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    undo = install_redaction(Secret(fake.token))
+    try:
+        caplog.set_level("DEBUG")
+        await anya.command("/complaint")
+        fake.fail_next("sendMessage", 500, "Internal Server Error")
+        await anya.say("да")
+    finally:
+        undo()
+    assert "HTTP Request: POST" in caplog.text  # httpx did log the URLs…
+    assert fake.token not in caplog.text  # …without the token

@@ -1,0 +1,347 @@
+"""Every path of the decision tree, every box, typed answers — the flow alone, no Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.flow import (
+    COMPLAINT,
+    IDK,
+    NO,
+    OTHER,
+    PROBLEM_PREFIX,
+    RESTART,
+    YES,
+    Context,
+    Flow,
+    Notice,
+    Route,
+    ScreenKind,
+    Session,
+    Step,
+    Transition,
+)
+from bot.guide import Guide
+
+CTX = Context(chat_id=10, user_id=10, language="ru", now=1000.0)
+
+
+class Walk:
+    """Drives the flow like a person would, keeping the session between events."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.session: Session | None = None
+        self.last: Transition | None = None
+        self.update_id = 0
+
+    def _ctx(self) -> Context:
+        self.update_id += 1
+        return replace(CTX, update_id=self.update_id)
+
+    def _apply(self, transition: Transition) -> Transition:
+        self.last = transition
+        if transition.session is not None:
+            self.session = transition.session
+        return transition
+
+    def begin(self) -> Transition:
+        return self._apply(self.flow.begin(self.session, self._ctx()))
+
+    def press(self, choice: str) -> Transition:
+        assert self.session is not None
+        seq = self.session.seq
+        return self._apply(self.flow.press(self.session, seq, choice, 77, self._ctx()))
+
+    def say(self, text: str) -> Transition:
+        return self._apply(self.flow.say(self.session, text, self._ctx()))
+
+    @property
+    def step(self) -> Step:
+        assert self.session is not None
+        return self.session.step
+
+
+@pytest.fixture
+def walk(flow: Flow) -> Walk:
+    return Walk(flow)
+
+
+def test_begin_asks_whether_receipt_was_confirmed(walk: Walk) -> None:
+    t = walk.begin()
+    assert walk.step is Step.CONFIRMED
+    assert t.screen is not None
+    assert t.screen.kind is ScreenKind.QUESTION
+    assert t.screen.choices == (YES, NO)
+
+
+@pytest.mark.parametrize(
+    ("path", "step", "route"),
+    [
+        # not confirmed → protection running → dispute advice, no complaint yet
+        ((NO, YES), Step.DISPUTE, None),
+        # not confirmed → protection over → complaint
+        ((NO, NO), Step.PROBLEM, Route.DEAL_CLOSED),
+        # not confirmed → don't know → the countdown explained, asked again
+        ((NO, IDK), Step.PROTECTION, None),
+        ((NO, IDK, NO), Step.PROBLEM, Route.DEAL_CLOSED),
+        # …and the complaint anyway, from the dispute advice
+        ((NO, YES, COMPLAINT), Step.PROBLEM, Route.ANYWAY),
+        # confirmed → less than 15 days → dispute still possible, complaint as plan B
+        ((YES, YES), Step.DISPUTE, None),
+        ((YES, YES, COMPLAINT), Step.PROBLEM, Route.PLAN_B),
+        # confirmed → 15+ days or unknown → complaint
+        ((YES, NO), Step.PROBLEM, Route.LATE),
+        ((YES, IDK), Step.PROBLEM, Route.LATE),
+    ],
+)
+def test_decision_tree(walk: Walk, path: tuple[str, ...], step: Step, route: Route | None) -> None:
+    walk.begin()
+    for choice in path:
+        walk.press(choice)
+    assert walk.step is step
+    assert walk.session is not None
+    assert walk.session.route is route
+
+
+def test_dont_know_explains_the_countdown_then_asks_again(walk: Walk) -> None:
+    walk.begin()
+    walk.press(NO)
+    t = walk.press(IDK)
+    assert t.screen is not None
+    assert t.screen.notice is Notice.COUNTDOWN_HELP
+    assert t.screen.choices == (YES, NO, IDK)
+
+
+def test_dispute_advice_offers_the_complaint_anyway(walk: Walk) -> None:
+    walk.begin()
+    walk.press(NO)
+    t = walk.press(YES)
+    assert t.screen is not None
+    assert t.screen.kind is ScreenKind.DISPUTE
+    assert t.screen.choices == (COMPLAINT, RESTART)
+
+
+@pytest.mark.parametrize(
+    ("problem", "box"),
+    [
+        ("not_arrived", "not_received"),
+        ("broken", "not_as_described"),
+        ("wrong_variant", "not_as_described"),
+        ("poor_quality", "not_as_described"),
+        ("unpaid", "payment"),
+        ("fake", "ipr"),
+        ("photos", "pictures"),
+        ("other", "rules"),
+    ],
+)
+def test_every_problem_maps_to_its_box_and_records_the_outcome(
+    walk: Walk, problem: str, box: str
+) -> None:
+    walk.begin()
+    walk.press(NO)
+    walk.press(NO)
+    t = walk.press(PROBLEM_PREFIX + problem)
+    assert walk.step is Step.ANSWER
+    assert walk.session is not None
+    assert (walk.session.problem, walk.session.box) == (problem, box)
+    assert t.outcome == (Route.DEAL_CLOSED, box)
+
+
+def test_every_box_is_reachable(flow: Flow, guide: Guide) -> None:
+    assert {p.box.id for p in guide.problems} == {b.id for b in guide.boxes}
+    assert len(guide.boxes) == 6
+
+
+def test_answer_offers_another_problem_and_start_over(walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(NO)
+    walk.press(PROBLEM_PREFIX + "fake")
+    walk.press(OTHER)
+    assert walk.step is Step.PROBLEM
+    assert walk.session is not None
+    assert walk.session.route is Route.LATE  # the route is kept for the next problem
+    walk.press(PROBLEM_PREFIX + "photos")
+    assert walk.session.box == "pictures"
+    walk.press(RESTART)
+    assert walk.step is Step.CONFIRMED
+    assert walk.session.answers == {}
+    assert walk.session.route is None
+
+
+# ---- typed answers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "step"),
+    [
+        (["да"], Step.RECENT),
+        (["Да, подтвердил"], Step.RECENT),
+        (["нет"], Step.PROTECTION),
+        (["Нет, не подтверждала"], Step.PROTECTION),
+        (["нет", "ещё идёт"], Step.DISPUTE),
+        (["нет", "закончилась"], Step.PROBLEM),
+        (["нет", "сделка закрыта"], Step.PROBLEM),
+        (["нет", "не знаю"], Step.PROTECTION),
+        (["да", "недавно, меньше 15 дней"], Step.DISPUTE),
+        (["да", "давно"], Step.PROBLEM),
+        (["ДА", "Не помню"], Step.PROBLEM),
+        (["нет", "да", "покажи жалобу"], Step.PROBLEM),
+        (["нет", "нет", "заново"], Step.CONFIRMED),
+    ],
+)
+def test_every_question_can_be_answered_by_typing(
+    walk: Walk, typed: list[str], step: Step
+) -> None:
+    walk.begin()
+    for text in typed:
+        walk.say(text)
+    assert walk.step is step
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("посылка так и не пришла", "not_arrived"),
+        ("Посылка не пришла", "not_arrived"),
+        ("не пришёл заказ", "not_arrived"),
+        ("пасылка не дошла", "not_arrived"),
+        ("трек не обновляется уже месяц", "not_arrived"),
+        ("пришло сломанным", "broken"),
+        ("бракованный", "broken"),
+        ("телефон не включается", "broken"),
+        ("прислали не тот размер", "wrong_variant"),
+        ("Цвет не тот", "wrong_variant"),
+        ("маломерит", "wrong_variant"),
+        ("плохое качество", "poor_quality"),
+        ("не соответствует описанию", "poor_quality"),
+        ("деньги списали, а заказ не оплачен", "unpaid"),
+        ("оплатила, а пишет ожидает оплаты", "unpaid"),
+        ("подделка", "fake"),
+        ("это паль, не оригинал", "fake"),
+        ("продавец украл мои фото", "photos"),
+        ("использует мои фотографии", "photos"),
+        ("просит оплатить вне сайта", "other"),
+        ("продавец грубит", "other"),
+        ("другое", "other"),
+    ],
+)
+def test_problems_in_the_buyers_own_words(walk: Walk, text: str, problem: str) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(NO)
+    walk.say(text)
+    assert walk.step is Step.ANSWER
+    assert walk.session is not None
+    assert walk.session.problem == problem
+
+
+def test_several_words_for_one_box_are_one_box(walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(NO)
+    walk.say("брак и плохое качество")  # broken and poor quality: both not_as_described
+    assert walk.session is not None
+    assert walk.session.box == "not_as_described"
+
+
+def test_typed_problem_on_the_answer_screen_switches_answer(walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(NO)
+    walk.say("подделка")
+    walk.say("а ещё украли мои фото")
+    assert walk.session is not None
+    assert walk.session.box == "pictures"
+
+
+@pytest.mark.parametrize("text", ["картошка", "", "🙂", "asdf " * 2000, "да нет"])
+def test_unmatched_text_gets_a_reask_with_the_same_buttons(walk: Walk, text: str) -> None:
+    walk.begin()
+    before = walk.session
+    t = walk.say(text)
+    assert walk.step is Step.CONFIRMED
+    assert t.screen is not None
+    assert t.screen.notice is Notice.REASK
+    assert t.screen.choices == (YES, NO)
+    assert before is not None
+    assert walk.session is not None
+    assert walk.session.seq == before.seq + 1  # the old keyboard is now stale
+
+
+# ---- buttons out of place -------------------------------------------------------------------
+
+
+def test_stale_button_changes_nothing(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    old = walk.session
+    assert old is not None
+    walk.press(NO)
+    t = flow.press(walk.session, old.seq, YES, 1, replace(CTX, update_id=99))
+    assert t.notice is Notice.STALE
+    assert t.session is None
+    assert t.screen is None
+
+
+def test_stale_button_on_the_current_message_redraws_it(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    walk.press(NO)  # message 77 now shows the protection question
+    assert walk.session is not None
+    t = flow.press(walk.session, walk.session.seq - 1, YES, 77, replace(CTX, update_id=99))
+    assert t.notice is Notice.STALE
+    assert t.session is None
+    assert t.screen is not None
+    assert t.screen.step is Step.PROTECTION
+
+
+@pytest.mark.parametrize("choice", ["p.nonexistent", "complaint", "zzz"])
+def test_forged_choice_is_ignored(flow: Flow, walk: Walk, choice: str) -> None:
+    walk.begin()
+    assert walk.session is not None
+    t = flow.press(walk.session, walk.session.seq, choice, 77, CTX)
+    assert t.notice is Notice.INVALID
+    assert t.session is None
+
+
+def test_button_after_cancel_is_stale(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    assert walk.session is not None
+    seq = walk.session.seq
+    walk._apply(flow.cancel(walk.session, CTX))
+    assert walk.step is Step.CANCELLED
+    t = flow.press(walk.session, seq, YES, 77, replace(CTX, update_id=500))
+    assert t.notice is Notice.STALE
+    assert t.session is None
+
+
+def test_cancel_without_conversation(flow: Flow) -> None:
+    t = flow.cancel(None, CTX)
+    assert t.screen is not None
+    assert t.screen.kind is ScreenKind.NOTHING_TO_CANCEL
+    assert t.session is None
+
+
+def test_redelivered_update_is_shown_not_applied_twice(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    assert walk.session is not None
+    seq = walk.session.seq
+    walk.press(NO)
+    applied = walk.session
+    assert applied is not None
+    # The same update (same id) arrives again after a crash, before the reply was sent.
+    again = flow.press(applied, seq, NO, 77, replace(CTX, update_id=walk.update_id))
+    assert again.replay
+    assert again.session is None
+    assert again.screen is not None
+    assert again.screen.step is Step.PROTECTION
+
+
+def test_text_outside_a_conversation_greets(flow: Flow) -> None:
+    t = flow.say(None, "привет", CTX)
+    assert t.screen is not None
+    assert t.screen.kind is ScreenKind.GREETING
+    assert t.session is not None
+    assert t.session.step is Step.START

@@ -1,0 +1,74 @@
+"""The matcher folds case, ё/е, Russian word forms and typos into the same choice."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.matching import Matcher, normalize, stem, stems_match
+
+YES_NO = Matcher(
+    {
+        "yes": ["да", "подтвердил"],
+        "no": ["нет", "не", "не подтверждал"],
+        "idk": ["не знаю", "не помню"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ёлки, ЗЕЛЁНЫЕ!!!", "елки зеленые"),
+        ("  не   пришла\nпосылка 🙁 ", "не пришла посылка"),
+        ("", ""),
+        ("🙂🙂", ""),
+    ],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("пришла", "пришло"),
+        ("посылка", "посылку"),
+        ("подтвердил", "подтвердила"),
+        ("подтвердил", "подтверждал"),
+        ("размер", "размера"),
+        ("пасылка", "посылка"),  # a typo
+        ("бракованный", "бракованая"),
+    ],
+)
+def test_word_forms_and_typos_match(a: str, b: str) -> None:
+    assert stems_match(stem(a), stem(b))
+
+
+@pytest.mark.parametrize(("a", "b"), [("да", "до"), ("нет", "не"), ("цвет", "свет")])
+def test_short_words_must_be_exact(a: str, b: str) -> None:
+    assert not stems_match(stem(a), stem(b))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Да", "yes"),
+        ("да!", "yes"),
+        ("ДА, подтвердила случайно", "yes"),
+        ("нет", "no"),
+        ("Нет, не подтверждала", "no"),
+        ("не подтверждал", "no"),
+        ("не знаю", "idk"),
+        ("Не помню уже", "idk"),
+        ("да нет", None),  # both: ask again
+        ("картошка", None),
+        ("", None),
+    ],
+)
+def test_longest_phrase_wins_and_ties_are_ambiguous(text: str, expected: str | None) -> None:
+    assert YES_NO.match(text) == expected
+
+
+def test_huge_text_is_cheap_and_safe() -> None:
+    assert YES_NO.match("бла " * 5000) is None
+    assert YES_NO.match("да " + "бла " * 5000) == "yes"

@@ -1,0 +1,159 @@
+"""The SQLite store: write-through, survival of an abrupt stop, migrations, pruning."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.flow import Route, Session, Step
+from bot.storage import SCHEMA_VERSION, Outcome, SessionStore, StorageError
+
+
+def make_session(chat_id: int = 1, user_id: int = 1, **changes: object) -> Session:
+    base = Session(
+        chat_id=chat_id,
+        user_id=user_id,
+        step=Step.PROBLEM,
+        language="ru",
+        created_at=100.0,
+        updated_at=200.0,
+        seq=3,
+        answers={"confirmed": "yes", "recent": "no"},
+        route=Route.LATE,
+        message_id=42,
+        last_update_id=7,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def test_migrates_an_empty_database(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+        assert await store.count_sessions() == 0
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "outcomes"} <= tables
+
+
+async def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    for _ in range(2):
+        store = await SessionStore.open(path)
+        await store.save(make_session())
+        await store.close()
+    store = await SessionStore.open(path)
+    assert await store.count_sessions() == 1
+    await store.close()
+
+
+async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match="newer"):
+        await SessionStore.open(path)
+
+
+async def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot use"):
+        await SessionStore.open(path)
+
+
+async def test_round_trip_and_write_through(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    session = make_session()
+    await store.save(session)
+    # Another connection sees it at once: the write is committed, not buffered.
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT step, seq FROM sessions").fetchall() == [("problem", 3)]
+    assert await store.get(1, 1) == session
+    assert await store.get(1, 2) is None
+    await store.close()
+
+
+async def test_outcomes_are_kept_when_sessions_are_pruned(tmp_path: Path) -> None:
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    old = make_session(user_id=1, updated_at=1_000.0, step=Step.ANSWER, box="ipr", problem="fake")
+    fresh = make_session(user_id=2, updated_at=9_000.0)
+    await store.save(old, Outcome(Route.LATE, "ipr", "fake", "ru", 1_000.0))
+    await store.save(fresh)
+    assert await store.prune(older_than=5_000.0) == 1
+    assert await store.get(1, 1) is None
+    assert await store.get(1, 2) == fresh
+    assert await store.outcomes() == [Outcome(Route.LATE, "ipr", "fake", "ru", 1_000.0)]
+    await store.close()
+
+
+async def test_message_id_is_not_written_over_a_newer_step(tmp_path: Path) -> None:
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    await store.save(make_session(seq=5, message_id=1))
+    await store.set_message_id(1, 1, seq=4, message_id=99)  # an older screen: ignored
+    stored = await store.get(1, 1)
+    assert stored is not None
+    assert stored.message_id == 1
+    await store.set_message_id(1, 1, seq=5, message_id=99)
+    stored = await store.get(1, 1)
+    assert stored is not None
+    assert stored.message_id == 99
+    await store.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from bot.flow import Session, Step
+    from bot.storage import SessionStore
+
+    async def main():
+        store = await SessionStore.open(sys.argv[1])
+        for i in range(1, 201):
+            await store.save(Session(chat_id=i, user_id=i, step=Step.CONFIRMED,
+                                     language="ru", created_at=0.0, updated_at=0.0, seq=i))
+            print(i, flush=True)
+        await asyncio.sleep(60)  # killed here, with the connection still open
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_every_committed_step_survives_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.stdout is not None
+    acknowledged = 0
+    for line in proc.stdout:
+        acknowledged = int(line)
+        if acknowledged == 200:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = await SessionStore.open(path)
+    try:
+        assert await store.count_sessions() == acknowledged == 200
+        last = await store.get(200, 200)
+        assert last is not None
+        assert last.seq == 200
+    finally:
+        await store.close()
