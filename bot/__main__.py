@@ -7,6 +7,8 @@ import asyncio
 import logging
 import sys
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import ConfigError, Settings
 from bot.console import run_console
@@ -40,8 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         application = build_application(settings)
         # Pending updates are kept on purpose: after a crash they are what the bot owes.
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-    except StorageError as exc:
-        log.error("%s", exc)
+    except InvalidToken:
+        print(
+            "error: Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather",
+            file=sys.stderr,
+        )
+        return 2
+    except (StorageError, NetworkError) as exc:
+        log.error("cannot start: %s", exc)
         return 1
     except KeyboardInterrupt:
         pass

@@ -16,6 +16,7 @@ from telegram import (
     Message,
     Update,
 )
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -159,7 +160,8 @@ class TelegramTransport:
             log.info("could not answer callback query of update %s: %s", update.update_id, exc)
         if message is None:
             return
-        if reply.stale:
+        if reply.stale and message.chat.type == ChatType.PRIVATE:
+            # In a group the keyboard may be someone else's conversation: leave it.
             await self._strip_keyboard(context, chat_id, message.message_id)
         if reply.view is None:
             return

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ import pytest
 
 from bot.app import ALLOWED_UPDATES, AnyApplication, build_application
 from bot.config import Secret, Settings
+from bot.flow import Session, Step
 from bot.logs import install_redaction
+from bot.storage import SessionStore
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -430,3 +434,56 @@ async def test_logs_never_show_the_token(
         undo()
     assert "HTTP Request: POST" in caplog.text  # httpx did log the URLs…
     assert fake.token not in caplog.text  # …without the token
+
+
+async def test_rejected_token_is_a_clear_line_not_a_leak(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "999:wrong-secret-token",
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = (await asyncio.wait_for(proc.communicate(), 60))[0].decode()
+    assert proc.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in output.splitlines()[-1]
+    assert "wrong-secret-token" not in output
+
+
+async def test_old_sessions_are_pruned_at_start(fake: FakeTelegram, tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(db)
+    now = time.time()
+    for user_id, age_days in ((1, 31), (2, 29)):
+        await store.save(
+            Session(
+                chat_id=user_id,
+                user_id=user_id,
+                step=Step.CONFIRMED,
+                language="ru",
+                created_at=now - age_days * 86400,
+                updated_at=now - age_days * 86400,
+            )
+        )
+    await store.close()
+    runner = Bot(fake, db)
+    await runner.start()
+    try:
+
+        def remaining() -> list[int]:
+            with sqlite3.connect(db) as conn:
+                return [r[0] for r in conn.execute("SELECT user_id FROM sessions")]
+
+        await fake.wait_for(lambda: remaining() == [2])
+    finally:
+        await runner.stop()

@@ -193,9 +193,7 @@ def test_answer_offers_another_problem_and_start_over(walk: Walk) -> None:
         (["нет", "нет", "заново"], Step.CONFIRMED),
     ],
 )
-def test_every_question_can_be_answered_by_typing(
-    walk: Walk, typed: list[str], step: Step
-) -> None:
+def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], step: Step) -> None:
     walk.begin()
     for text in typed:
         walk.say(text)

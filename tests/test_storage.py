@@ -16,6 +16,8 @@ import pytest
 from bot.flow import Route, Session, Step
 from bot.storage import SCHEMA_VERSION, Outcome, SessionStore, StorageError
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def make_session(chat_id: int = 1, user_id: int = 1, **changes: object) -> Session:
     base = Session(
@@ -133,13 +135,10 @@ WRITER = textwrap.dedent(
 )
 
 
-async def test_every_committed_step_survives_kill_9(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+def write_then_kill(path: Path) -> int:
+    """Run WRITER in a process, SIGKILL it once it reports 200 commits; return the count."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT
     )
     assert proc.stdout is not None
     acknowledged = 0
@@ -149,6 +148,12 @@ async def test_every_committed_step_survives_kill_9(tmp_path: Path) -> None:
             break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    return acknowledged
+
+
+async def test_every_committed_step_survives_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    acknowledged = write_then_kill(path)
     store = await SessionStore.open(path)
     try:
         assert await store.count_sessions() == acknowledged == 200
