@@ -16,8 +16,9 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot.config import Settings
 from bot.flow import Flow
 from bot.guide import load_guide
-from bot.handlers import TelegramTransport
+from bot.handlers import TelegramTransport, private_link
 from bot.i18n import Catalogs
+from bot.inline import InlineCards
 from bot.render import Renderer
 from bot.service import Conversations
 from bot.storage import SessionStore
@@ -25,7 +26,12 @@ from bot.storage import SessionStore
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 3600.0
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,16 @@ class Runtime:
     async def post_init(self, application: AnyApplication) -> None:
         settings, content = self.settings, self.content
         self.store = await SessionStore.open(settings.database_path)
-        conversations = Conversations(content.flow, content.renderer, self.store, content.catalogs)
-        transport = TelegramTransport(conversations)
+        username = application.bot.username
+        conversations = Conversations(
+            content.flow,
+            content.renderer,
+            self.store,
+            content.catalogs,
+            private_link=private_link(username),
+        )
+        cards = InlineCards(content.flow, content.renderer, content.catalogs)
+        transport = TelegramTransport(conversations, cards, username)
         application.add_handlers(transport.handlers())
         application.add_error_handler(transport.on_error)
         await transport.register_commands(application.bot)

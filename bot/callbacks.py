@@ -1,8 +1,9 @@
-"""The grammar of ``callback_data``: ``v1:<seq>:<choice>``, parsed in this one place.
+"""The grammar of ``callback_data``: ``v1:<owner>:<seq>:<choice>``, parsed in this one place.
 
-``seq`` is the session's sequence number when the keyboard was drawn, so a button from an
-older screen is recognised as stale; ``choice`` is a short ASCII code from :mod:`bot.flow`.
-Telegram allows 1–64 bytes; the longest we produce is far below that.
+``owner`` is the user whose conversation the keyboard belongs to (in a group, other people
+see it too); ``seq`` is the session's sequence number when the keyboard was drawn, so a
+button from an older screen is recognised as stale; ``choice`` is a short ASCII code from
+:mod:`bot.flow`. Telegram allows 1–64 bytes; the longest we produce is about 40.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from dataclasses import dataclass
 
 VERSION = "v1"
 MAX_BYTES = 64
-_PATTERN = re.compile(r"v1:(\d{1,9}):([a-z][a-z0-9_.]{0,39})")
+_PATTERN = re.compile(r"v1:(\d{1,15}):(\d{1,9}):([a-z][a-z0-9_.]{0,30})")
 
 
 @dataclass(frozen=True, slots=True)
 class ButtonData:
+    owner: int
     seq: int
     choice: str
 
 
-def encode(seq: int, choice: str) -> str:
-    data = f"{VERSION}:{seq}:{choice}"
+def encode(owner: int, seq: int, choice: str) -> str:
+    data = f"{VERSION}:{owner}:{seq}:{choice}"
     if not _PATTERN.fullmatch(data) or len(data.encode()) > MAX_BYTES:
         raise ValueError(f"cannot encode callback data for choice {choice!r}")
     return data
@@ -35,4 +37,4 @@ def decode(data: str | None) -> ButtonData | None:
     match = _PATTERN.fullmatch(data)
     if match is None:
         return None
-    return ButtonData(seq=int(match[1]), choice=match[2])
+    return ButtonData(owner=int(match[1]), seq=int(match[2]), choice=match[3])

@@ -99,10 +99,10 @@ class Console:
             return
         self._print("")
         self._print(html_to_text(reply.view.text))
-        buttons = [button for row in reply.view.keyboard for button in row]
+        buttons = [b for row in reply.view.keyboard for b in row if b.data is not None]
         if buttons:
             self._message_id += 1
-            self._buttons = [b.data for b in buttons]
+            self._buttons = [b.data for b in buttons if b.data is not None]
             self._print("")
             for number, button in enumerate(buttons, 1):
                 self._print(f"  {number}) {button.label}")

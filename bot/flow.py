@@ -53,6 +53,7 @@ class Notice(StrEnum):
     COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
     STALE = "stale"  # a button of a question that was already answered
     INVALID = "invalid"  # callback data this bot never produces
+    NOT_YOURS = "not_yours"  # in a group: a button of someone else's conversation
 
 
 class ScreenKind(StrEnum):
@@ -225,6 +226,10 @@ class Flow:
         """Callback data this bot never produced: answered, and nothing changes."""
         return Transition(None, notice=Notice.INVALID)
 
+    def not_yours(self) -> Transition:
+        """A button of another person's conversation (in a group): an alert, no change."""
+        return Transition(None, notice=Notice.NOT_YOURS)
+
     def unknown_command(self) -> Transition:
         return Transition(Screen(ScreenKind.UNKNOWN_COMMAND))
 
@@ -262,6 +267,16 @@ class Flow:
         if choice is None:
             return self._move(session, ctx, session.step, notice=Notice.REASK)
         return self._choose(session, choice, ctx)
+
+    def rank_problems(self, text: str) -> list[str]:
+        """Problem ids that ``text`` describes, best first (for inline search)."""
+        scores = self._problem_matcher.scores(text)
+        order = self._problem_choices.index
+        ranked = sorted(
+            (c for c in scores if c.startswith(PROBLEM_PREFIX)),
+            key=lambda c: (-scores[c][0], -scores[c][1], order(c)),
+        )
+        return [c.removeprefix(PROBLEM_PREFIX) for c in ranked]
 
     # ---- internals -----------------------------------------------------------------------
 

@@ -11,9 +11,16 @@ from collections.abc import Sequence
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Chat,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType
@@ -21,12 +28,15 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
+from bot.inline import InlineCards
 from bot.render import View
 from bot.service import Conversations, Event, Kind, Reply
 
@@ -43,10 +53,19 @@ def keyboard(view: View) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
             for row in view.keyboard
         ]
     )
+
+
+def private_link(bot_username: str) -> str:
+    """The deep link that opens a private chat with the bot at the complaint's start."""
+    return f"https://t.me/{bot_username}?start={COMPLAINT}"
+
+
+def _is_group(chat: Chat) -> bool:
+    return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 def _is_not_modified(exc: BadRequest) -> bool:
@@ -84,16 +103,24 @@ class ShownMessages:
 class TelegramTransport:
     """The bot's handlers, bound to one :class:`Conversations` service."""
 
-    def __init__(self, conversations: Conversations) -> None:
+    #: Inline answers are the same for everyone and change only with a new release.
+    INLINE_CACHE_S = 300
+
+    def __init__(
+        self, conversations: Conversations, inline_cards: InlineCards, bot_username: str
+    ) -> None:
         self.conversations = conversations
+        self.inline_cards = inline_cards
+        self.bot_username = bot_username
         self.shown = ShownMessages()
 
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
 
-        Known commands first, then button presses, then typed text; anything else that a
-        person sends (stickers, photos, voice, unknown commands) falls through to the hints.
-        Typed text and hints are for private chats only, so the bot stays quiet in groups.
+        Known commands first (in groups too, also as ``/complaint@bot``), then button presses
+        and inline queries, then the bot being added to a group; typed text, and the hints for
+        anything else a person sends (stickers, photos, voice, unknown commands), are for
+        private chats only, so the bot stays quiet about group chatter.
         """
         private = filters.ChatType.PRIVATE
         return [
@@ -102,16 +129,30 @@ class TelegramTransport:
             CommandHandler("cancel", self.on_cancel),
             CommandHandler("help", self.on_help),
             CallbackQueryHandler(self.on_press),
+            InlineQueryHandler(self.on_inline_query),
+            ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(private & filters.COMMAND, self.on_unknown_command),
             MessageHandler(private & filters.TEXT, self.on_text),
             MessageHandler(private & ~filters.StatusUpdate.ALL, self.on_other),
         ]
 
     async def register_commands(self, bot: Bot) -> None:
-        """The command menu, with the default language's descriptions."""
-        tr = self.conversations.catalogs.translator(self.conversations.catalogs.pick(None))
-        commands = self.conversations.renderer.commands(tr)
-        await bot.set_my_commands([BotCommand(c, d) for c, d in commands])
+        """The command menus of private chats and of groups, in every catalog's language.
+
+        The default (no language) menu is Russian, the bot's first language.
+        """
+        catalogs, renderer = self.conversations.catalogs, self.conversations.renderer
+        default = catalogs.pick(None)
+        for language in sorted(catalogs.languages):
+            tr = catalogs.translator(language)
+            for scope, group in (
+                (BotCommandScopeAllPrivateChats(), False),
+                (BotCommandScopeAllGroupChats(), True),
+            ):
+                commands = [BotCommand(c, d) for c, d in renderer.commands(tr, group=group)]
+                await bot.set_my_commands(commands, scope=scope, language_code=language)
+                if language == default:
+                    await bot.set_my_commands(commands, scope=scope)
 
     # ---- handlers ------------------------------------------------------------------------
 
@@ -151,11 +192,12 @@ class TelegramTransport:
                 text=query.data or "",
                 message_id=message.message_id if message else None,
                 update_id=update.update_id,
+                group=message is not None and _is_group(message.chat),
             )
         )
         # Answer first: the spinner on the button stops whatever happens next.
         try:
-            await query.answer(reply.notice)
+            await query.answer(reply.notice, show_alert=reply.alert)
         except BadRequest as exc:  # a redelivered press is too old to answer
             log.info("could not answer callback query of update %s: %s", update.update_id, exc)
         if message is None:
@@ -179,6 +221,47 @@ class TelegramTransport:
                 await self._send(context, chat_id, reply)
                 return
         self.shown.put(chat_id, message.message_id, text, markup)
+
+    async def on_inline_query(self, update: Update, context: Context) -> None:
+        """Cards ranked by the typed words; answered from memory, no database."""
+        query = update.inline_query
+        assert query is not None
+        language = self.conversations.catalogs.pick(query.from_user.language_code)
+        tr = self.conversations.catalogs.translator(language)
+        button = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        tr.pgettext_plain("button", "Step by step in a private chat"),
+                        url=private_link(self.bot_username),
+                    )
+                ]
+            ]
+        )
+        results = [
+            InlineQueryResultArticle(
+                id=card.id,
+                title=card.title,
+                description=card.description,
+                input_message_content=InputTextMessageContent(card.text),
+                reply_markup=button,
+            )
+            for card in self.inline_cards.answer(query.query, language)
+        ]
+        await query.answer(results, cache_time=self.INLINE_CACHE_S)
+
+    async def on_membership(self, update: Update, context: Context) -> None:
+        """Added to a group: one short message on how to use the bot there."""
+        change = update.my_chat_member
+        assert change is not None
+        was_in = change.old_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
+        is_in = change.new_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
+        if was_in or not is_in or not _is_group(change.chat):
+            return
+        catalogs = self.conversations.catalogs
+        tr = catalogs.translator(catalogs.pick(change.from_user.language_code))
+        text = self.conversations.renderer.group_intro(tr, self.bot_username)
+        await context.bot.send_message(change.chat.id, text)
 
     async def on_error(self, update: object, context: Context) -> None:
         """The one error handler: log without secrets, tell the person kindly."""
@@ -217,18 +300,28 @@ class TelegramTransport:
                 language_code=user.language_code,
                 text=message.text or "",
                 update_id=update.update_id,
+                group=_is_group(message.chat),
             )
         )
         if reply.view is None:
             return
-        await self._send(context, message.chat.id, reply)
+        # In a group, answer the command itself, so it is clear whom the reply is for.
+        reply_to = message.message_id if _is_group(message.chat) else None
+        await self._send(context, message.chat.id, reply, reply_to=reply_to)
         if reply.previous_message_id is not None:
             await self._strip_keyboard(context, message.chat.id, reply.previous_message_id)
 
-    async def _send(self, context: Context, chat_id: int, reply: Reply) -> Message | None:
+    async def _send(
+        self, context: Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
+    ) -> Message | None:
         assert reply.view is not None
         text, markup = reply.view.text, keyboard(reply.view)
-        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+        parameters = None
+        if reply_to is not None:
+            parameters = ReplyParameters(reply_to, allow_sending_without_reply=True)
+        sent = await context.bot.send_message(
+            chat_id, text, reply_markup=markup, reply_parameters=parameters
+        )
         self.shown.put(chat_id, sent.message_id, text, markup)
         if reply.session is not None and reply.view.keyboard:
             await self.conversations.remember_message(reply.session, sent.message_id)

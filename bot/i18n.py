@@ -57,6 +57,14 @@ class Translator:
         text = self._translations.npgettext(context, singular, plural, n)
         return Html(text % _escaped({"n": n, **values}))
 
+    def pgettext_plain(self, context: str, message: str, **values: object) -> str:
+        """For plain-text fields (button labels, inline titles): nothing is escaped.
+
+        Extracted with ``-k pgettext_plain:1c,2`` (see ``babel.cfg``).
+        """
+        text = self._translations.pgettext(context, message)
+        return text % values if values else text
+
     def raw(self, context: str, message: str) -> str:
         """The translation of a data sentence (from the guide), not yet escaped."""
         return self._translations.pgettext(context, message)

@@ -31,8 +31,11 @@ from bot.i18n import Html, Translator, escape
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A callback button (``data``) or a link (``url``)."""
+
     label: str
-    data: str
+    data: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +63,19 @@ class Renderer:
 
     # ---- public --------------------------------------------------------------------------
 
-    def view(self, screen: Screen, session: Session | None, tr: Translator) -> View:
-        """The text and keyboard of ``screen`` for ``session`` (``None`` outside a conversation)."""
+    def view(
+        self,
+        screen: Screen,
+        session: Session | None,
+        tr: Translator,
+        *,
+        private_link: str | None = None,
+    ) -> View:
+        """The text and keyboard of ``screen`` for ``session`` (``None`` outside a conversation).
+
+        ``private_link``: in a group, a deep link that continues the conversation in a
+        private chat with the bot, offered as a last button.
+        """
         text = self._text(screen, session, tr)
         if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
             text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
@@ -70,13 +84,17 @@ class Renderer:
             keyboard = tuple(
                 (
                     Button(
-                        self._label(screen.step, c, session, tr), callbacks.encode(session.seq, c)
+                        self._label(screen.step, c, session, tr),
+                        callbacks.encode(session.user_id, session.seq, c),
                     ),
                 )
                 for c in screen.choices
             )
             if screen.step in (Step.CONFIRMED,):
                 keyboard = (tuple(row[0] for row in keyboard),)  # «Да» | «Нет» on one row
+        if keyboard and private_link:
+            label = tr.pgettext_plain("button", "Continue in a private chat")
+            keyboard = (*keyboard, (Button(label, url=private_link),))
         return View(text, keyboard)
 
     def notice(self, notice: Notice, tr: Translator) -> Html:
@@ -110,14 +128,83 @@ class Renderer:
             "or send /complaint to start over.",
         )
 
-    def commands(self, tr: Translator) -> list[tuple[str, str]]:
-        """The command menu: (command, description)."""
-        return [
+    def inline_answer(self, problem_id: str, tr: Translator) -> Html:
+        """The full answer for one problem, for an inline card (nothing known of the order)."""
+        problem = self.guide.problem(problem_id)
+        session = Session(
+            chat_id=0,
+            user_id=0,
+            step=Step.ANSWER,
+            language=tr.language,
+            created_at=0.0,
+            updated_at=0.0,
+            problem=problem.id,
+            box=problem.box.id,
+        )
+        return self._answer(session, tr)
+
+    def inline_title(self, problem_id: str, tr: Translator) -> str:
+        return tr.raw(GUIDE_CONTEXT, self.guide.problem(problem_id).title)
+
+    def inline_description(self, problem_id: str, tr: Translator) -> str:
+        box = self.guide.problem(problem_id).box
+        label = tr.raw(BOX_CONTEXT, box.form_label)
+        if label == box.form_label:
+            return tr.pgettext_plain("inline", "Tick: %(label)s", label=label)
+        return tr.pgettext_plain(
+            "inline", "Tick: %(label)s (%(form_label)s)", label=label, form_label=box.form_label
+        )
+
+    def where_to_start(self, tr: Translator) -> tuple[str, str, Html]:
+        """The "where to start" card: (title, description, text)."""
+        title = tr.pgettext_plain("inline", "Where to start: a dispute or a complaint?")
+        description = tr.pgettext_plain(
+            "inline", "A dispute returns money; a complaint is for when the deal is closed."
+        )
+        text = _lines(
+            tr.pgettext("inline", "<b>Where to start: a dispute or a complaint?</b>"),
+            "",
+            tr.pgettext(
+                "inline",
+                "• <b>A dispute</b> returns money in part or in full. Open it while you have "
+                "not confirmed receipt and buyer protection is running, or within 15 days "
+                "after confirming (<i>now</i>).",
+            ),
+            tr.pgettext(
+                "inline",
+                "• <b>A complaint</b> goes to the AliExpress administration when the deal is "
+                "closed. By itself it does not return money.",
+            ),
+            "",
+            tr.pgettext("inline", "Step by step, for your order: in a private chat with the bot."),
+        )
+        return title, description, text
+
+    def group_intro(self, tr: Translator, bot_username: str) -> Html:
+        """What the bot says once when it is added to a group."""
+        return _lines(
+            tr.pgettext(
+                "group",
+                "Hello! I help AliExpress buyers complain about a seller.",
+            ),
+            tr.pgettext(
+                "group",
+                "Anyone here can send /complaint@%(bot)s to go through it step by step; "
+                "in any chat you can also type @%(bot)s and a few words, "
+                "for example: @%(bot)s не пришла посылка",
+                bot=bot_username,
+            ),
+        )
+
+    def commands(self, tr: Translator, *, group: bool = False) -> list[tuple[str, str]]:
+        """The command menu: (command, description); groups get no /start."""
+        commands = [
             ("complaint", tr.pgettext("command", "Complain about a seller")),
             ("start", tr.pgettext("command", "What this bot does")),
             ("help", tr.pgettext("command", "Help and commands")),
             ("cancel", tr.pgettext("command", "Stop the conversation")),
         ]
+        return [c for c in commands if not (group and c[0] == "start")]
 
     # ---- screens -------------------------------------------------------------------------
 
@@ -300,6 +387,15 @@ class Renderer:
                 warning,
                 tr.pgettext("answer", "If you have not opened the dispute yet, start with it."),
             )
+        elif session.route is None:  # an inline card: nothing is known about the order
+            warning = _lines(
+                warning,
+                tr.pgettext(
+                    "answer",
+                    "If you have not confirmed receipt and buyer protection is still running, "
+                    "or you confirmed it less than 15 days ago, open a dispute first.",
+                ),
+            )
         addresses = [
             tr.pgettext(
                 "answer",
@@ -343,28 +439,28 @@ class Renderer:
             problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
             return tr.raw(GUIDE_CONTEXT, problem.button)
         if choice == BEGIN:
-            return tr.pgettext("button", "Complain about a seller")
+            return tr.pgettext_plain("button", "Complain about a seller")
         if choice == RESTART:
-            return tr.pgettext("button", "Start over")
+            return tr.pgettext_plain("button", "Start over")
         if choice == OTHER:
-            return tr.pgettext("button", "Another problem")
+            return tr.pgettext_plain("button", "Another problem")
         if choice == COMPLAINT:
             if session.answers.get("confirmed") == YES:
-                return tr.pgettext("button", "Show the complaint (plan B)")
-            return tr.pgettext("button", "Show the complaint anyway")
+                return tr.pgettext_plain("button", "Show the complaint (plan B)")
+            return tr.pgettext_plain("button", "Show the complaint anyway")
         if step is Step.PROTECTION:
             return {
-                YES: tr.pgettext("button", "Yes, still running"),
-                NO: tr.pgettext("button", "No, or the deal is closed"),
-                IDK: tr.pgettext("button", "I don't know"),
+                YES: tr.pgettext_plain("button", "Yes, still running"),
+                NO: tr.pgettext_plain("button", "No, or the deal is closed"),
+                IDK: tr.pgettext_plain("button", "I don't know"),
             }[choice]
         if step is Step.RECENT:
             return {
-                YES: tr.pgettext("button", "Yes, less than 15 days"),
-                NO: tr.pgettext("button", "No, longer ago"),
-                IDK: tr.pgettext("button", "I don't remember"),
+                YES: tr.pgettext_plain("button", "Yes, less than 15 days"),
+                NO: tr.pgettext_plain("button", "No, longer ago"),
+                IDK: tr.pgettext_plain("button", "I don't remember"),
             }[choice]
         return {
-            YES: tr.pgettext("button", "Yes"),
-            NO: tr.pgettext("button", "No"),
+            YES: tr.pgettext_plain("button", "Yes"),
+            NO: tr.pgettext_plain("button", "No"),
         }[choice]

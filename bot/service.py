@@ -39,6 +39,7 @@ class Event:
     text: str = ""  # SAY: the text; PRESS: the callback data
     message_id: int | None = None  # PRESS: the message the button is on
     update_id: int | None = None
+    group: bool = False  # in a group or supergroup rather than a private chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class Reply:
     notice: Html | None = None  # PRESS: the short answer to the button press
     replay: bool = False  # the update had been applied already
     stale: bool = False  # PRESS: the pressed keyboard is out of date and should go
+    alert: bool = False  # PRESS: show the notice as an alert the person must dismiss
 
 
 class Conversations:
@@ -61,12 +63,15 @@ class Conversations:
         store: SessionStore,
         catalogs: Catalogs,
         clock: Callable[[], float] = time.time,
+        private_link: str | None = None,
     ) -> None:
         self.flow = flow
         self.renderer = renderer
         self.store = store
         self.catalogs = catalogs
         self._clock = clock
+        #: A deep link into the complaint in a private chat, offered in groups.
+        self.private_link = private_link
 
     def translator(self, session: Session | None, language_code: str | None) -> Translator:
         language = session.language if session else self.catalogs.pick(language_code)
@@ -94,7 +99,8 @@ class Conversations:
         tr = self.translator(shown, event.language_code)
         view = None
         if transition.screen is not None:
-            view = self.renderer.view(transition.screen, shown, tr)
+            link = self.private_link if event.group else None
+            view = self.renderer.view(transition.screen, shown, tr, private_link=link)
         notice = None
         if transition.notice is not None:
             notice = self.renderer.notice(transition.notice, tr)
@@ -102,7 +108,8 @@ class Conversations:
         if session is not None and new is not None and self.flow.choices(session.step):
             previous = session.message_id  # it showed the keyboard of the step just left
         stale = transition.notice is Notice.STALE and transition.screen is None
-        return Reply(view, shown, previous, notice, transition.replay, stale)
+        alert = transition.notice is Notice.NOT_YOURS
+        return Reply(view, shown, previous, notice, transition.replay, stale, alert)
 
     async def current(self, chat_id: int, user_id: int, language_code: str | None) -> Reply | None:
         """The screen where an active conversation stands, to show it again."""
@@ -135,6 +142,8 @@ class Conversations:
                 data = callbacks.decode(event.text)
                 if data is None:
                     return flow.forged()
+                if data.owner != event.user_id:
+                    return flow.not_yours()
                 return flow.press(session, data.seq, data.choice, event.message_id, ctx)
             case Kind.HINT:
                 return flow.hint(session)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
@@ -22,8 +22,9 @@ def extracted() -> set[tuple[str | None, str]]:
     with (ROOT / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     found = set()
+    keywords = {**DEFAULT_KEYWORDS, "pgettext_plain": ((1, "c"), 2)}
     for _file, _line, message, _comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map
+        str(ROOT), method_map, options_map, keywords=keywords
     ):
         msgid = message if isinstance(message, str) else message[0]
         found.add((context, msgid))

@@ -134,9 +134,14 @@ async def test_start_greets_with_a_button_and_registers_commands(
     question = await anya.tap("Пожаловаться")
     assert question.message_id == greeting.message_id  # edited in place
     assert "Вы подтвердили получение заказа?" in question.text
-    commands = {c["command"]: c["description"] for c in fake.commands()}
-    assert set(commands) == {"start", "complaint", "help", "cancel"}
-    assert commands["complaint"] == "Пожаловаться на продавца"
+    private = {"type": "all_private_chats"}
+    groups = {"type": "all_group_chats"}
+    for language in ("", "ru"):
+        commands = {c["command"]: c["description"] for c in fake.commands(private, language)}
+        assert set(commands) == {"start", "complaint", "help", "cancel"}
+        assert commands["complaint"] == "Пожаловаться на продавца"
+        in_groups = {c["command"] for c in fake.commands(groups, language)}
+        assert in_groups == {"complaint", "help", "cancel"}
 
 
 async def test_deep_link_jumps_straight_into_the_conversation(bot: Bot, anya: Person) -> None:
@@ -310,7 +315,16 @@ async def test_button_after_cancel_is_answered(bot: Bot, fake: FakeTelegram, any
 
 
 @pytest.mark.parametrize(
-    "data", ["garbage", "v1:1:p.nonexistent", "v2:1:yes", "v1:xx:yes", "💣" * 16, "v1:1:"]
+    "data",
+    [
+        "garbage",
+        "v1:1001:1:p.nonexistent",  # the right owner and step, a choice that does not exist
+        "v1:1001:1:complaint",  # a real choice, but not one of this question
+        "v2:1001:1:yes",
+        "v1:xx:1:yes",
+        "💣" * 16,
+        "v1:1001:1:",
+    ],
 )
 async def test_forged_callback_data_is_answered_and_ignored(
     bot: Bot, fake: FakeTelegram, anya: Person, data: str

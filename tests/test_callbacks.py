@@ -1,0 +1,43 @@
+"""The callback_data grammar: round trips, the 64-byte limit, and anything else refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import callbacks
+from bot.callbacks import ButtonData
+
+
+def test_round_trip() -> None:
+    data = callbacks.encode(8_123_456_789, 42, "p.wrong_variant")
+    assert callbacks.decode(data) == ButtonData(8_123_456_789, 42, "p.wrong_variant")
+
+
+def test_longest_possible_data_fits_telegram() -> None:
+    data = callbacks.encode(10**15 - 1, 10**9 - 1, "p." + "x" * 29)
+    assert len(data.encode()) <= callbacks.MAX_BYTES
+
+
+@pytest.mark.parametrize("choice", ["", "Да", "p x", "p:x", "x" * 40])
+def test_encode_refuses_what_decode_would_not_read(choice: str) -> None:
+    with pytest.raises(ValueError, match="cannot encode"):
+        callbacks.encode(1, 1, choice)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "v1",
+        "v1:1:2",
+        "v0:1:2:yes",
+        "v1:-1:2:yes",
+        "v1:1:2:yes:extra",
+        "v1:1:2:YES",
+        "v1:1:2:yes\n",
+        "😀",
+    ],
+)
+def test_decode_refuses_anything_else(data: str | None) -> None:
+    assert callbacks.decode(data) is None
