@@ -119,6 +119,12 @@ class Renderer:
                 "This button is out of date. Please continue in the latest message "
                 "or send /complaint.",
             )
+        if notice is Notice.NOT_YOURS:
+            return tr.pgettext(
+                "notice",
+                "These buttons belong to someone else's conversation. "
+                "To start your own, send /complaint.",
+            )
         return tr.pgettext("notice", "This button does not work. Send /complaint to start again.")
 
     def error(self, tr: Translator) -> Html:

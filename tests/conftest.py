@@ -1,6 +1,9 @@
-"""Shared fixtures: the real guide, catalogs, flow and renderer, loaded once."""
+"""Shared fixtures: the real content, loaded once, and the end-to-end harness."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,8 @@ from bot.flow import Flow
 from bot.guide import Guide, load_guide
 from bot.i18n import Catalogs, Translator
 from bot.render import Renderer
+from tests.fake_telegram import FakeTelegram
+from tests.harness import Bot, Person
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +38,25 @@ def renderer(guide: Guide) -> Renderer:
 @pytest.fixture(scope="session")
 def ru(catalogs: Catalogs) -> Translator:
     return catalogs.translator("ru")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]:
+    runner = Bot(fake, tmp_path / "bot.sqlite3")
+    await runner.start()
+    yield runner
+    await runner.stop()
+    fake.assert_clean()
+
+
+@pytest.fixture
+def anya(fake: FakeTelegram) -> Person:
+    return Person(fake)
