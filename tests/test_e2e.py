@@ -413,3 +413,18 @@ async def test_old_sessions_are_pruned_at_start(fake: FakeTelegram, tmp_path: Pa
         await fake.wait_for(lambda: remaining() == [2])
     finally:
         await runner.stop()
+
+
+async def test_an_english_speaking_user_gets_english(bot: Bot, fake: FakeTelegram) -> None:
+    john = Person(fake, 3003, language="en-US", name="John")
+    question = await john.command("/complaint")
+    assert "Have you confirmed receipt of the order?" in question.text
+    assert question.button_labels() == ["Yes", "No"]
+    await john.say("no")
+    await john.say("it's over, the deal is closed")
+    answer = await john.say("my parcel never arrived")
+    assert "Tick the box Products not received." in answer.text
+    assert "A complaint by itself does not return money" in answer.text
+    assert "buyer@aliexpress.com" in answer.text
+    anna = Person(fake, 3004, language="de")  # no German catalog: Russian, the default
+    assert "Вы подтвердили получение заказа?" in (await anna.command("/complaint")).text
