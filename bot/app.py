@@ -12,6 +12,7 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.flow import Flow
@@ -101,8 +102,13 @@ class Runtime:
             await self.store.close()
 
 
-def build_application(settings: Settings, content: Content | None = None) -> AnyApplication:
-    """The Telegram application; storage opens and handlers register in ``post_init``."""
+def build_application(
+    settings: Settings, content: Content | None = None, request: BaseRequest | None = None
+) -> AnyApplication:
+    """The Telegram application; storage opens and handlers register in ``post_init``.
+
+    ``request`` replaces the HTTP transport (the benchmark drives the bot in-process).
+    """
     if settings.token is None:
         raise ValueError("a token is needed to talk to Telegram")
     runtime = Runtime(settings, content or Content.load())
@@ -120,4 +126,6 @@ def build_application(settings: Settings, content: Content | None = None) -> Any
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     return builder.build()

@@ -99,6 +99,7 @@ class Session:
     box: str | None = None
     message_id: int | None = None  # the message that shows the current keyboard
     last_update_id: int | None = None
+    outcome_at: float | None = None  # when the answer (route and box) was reached
 
     @property
     def active(self) -> bool:
@@ -136,7 +137,6 @@ class Transition:
     session: Session | None = None
     notice: Notice | None = None  # for a button press: the short answer to the press
     replay: bool = False  # an update seen before (redelivered after a crash): show, don't move
-    outcome: tuple[Route, str] | None = None  # (route, box) reached by this transition
 
 
 _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
@@ -333,16 +333,16 @@ class Flow:
         if choice == OTHER:  # on the answer screen
             return self._move(session, ctx, Step.PROBLEM)
         problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
-        moved = self._move(
+        assert session.route is not None, "the problem step is reached with a route"
+        return self._move(
             session,
             ctx,
             Step.ANSWER,
             answers={**answers, "problem": problem.id},
             problem=problem.id,
             box=problem.box.id,
+            outcome_at=ctx.now,  # the storage records the outcome when it sees this
         )
-        assert session.route is not None, "the problem step is reached with a route"
-        return replace(moved, outcome=(session.route, problem.box.id))
 
     def _to_problem(
         self, session: Session, ctx: Context, answers: Mapping[str, str], route: Route
@@ -369,7 +369,7 @@ class Flow:
                 updated_at=ctx.now,
             )
         if answers is not None and not answers:  # a new conversation
-            changes = {"route": None, "problem": None, "box": None, **changes}
+            changes = {"route": None, "problem": None, "box": None, "outcome_at": None, **changes}
             session = replace(session, created_at=ctx.now)
         new = replace(
             session,

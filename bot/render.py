@@ -60,6 +60,10 @@ def _bullets(items: list[Html]) -> Html:
 class Renderer:
     def __init__(self, guide: Guide) -> None:
         self.guide = guide
+        # Texts and labels depend on a handful of facts, not on who asks: each is built once
+        # per language (a few hundred in all) and reused, which keeps a step cheap.
+        self._texts: dict[tuple[object, ...], Html] = {}
+        self._labels: dict[tuple[object, ...], str] = {}
 
     # ---- public --------------------------------------------------------------------------
 
@@ -76,15 +80,22 @@ class Renderer:
         ``private_link``: in a group, a deep link that continues the conversation in a
         private chat with the bot, offered as a last button.
         """
-        text = self._text(screen, session, tr)
-        if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
-            text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
+        confirmed = session.answers.get("confirmed") if session else None
+        route = session.route if session else None
+        problem = session.problem if session else None
+        key = (screen, confirmed, route, problem, tr.language)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._text(screen, session, tr)
+            if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
+                text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
+            self._texts[key] = text
         keyboard: tuple[tuple[Button, ...], ...] = ()
         if session is not None and screen.choices:
             keyboard = tuple(
                 (
                     Button(
-                        self._label(screen.step, c, session, tr),
+                        self._label(screen.step, c, confirmed, tr),
                         callbacks.encode(session.user_id, session.seq, c),
                     ),
                 )
@@ -440,7 +451,16 @@ class Renderer:
 
     # ---- buttons -------------------------------------------------------------------------
 
-    def _label(self, step: Step | None, choice: str, session: Session, tr: Translator) -> str:
+    def _label(self, step: Step | None, choice: str, confirmed: str | None, tr: Translator) -> str:
+        key = (step, choice, confirmed, tr.language)
+        label = self._labels.get(key)
+        if label is None:
+            label = self._labels[key] = self._make_label(step, choice, confirmed, tr)
+        return label
+
+    def _make_label(
+        self, step: Step | None, choice: str, confirmed: str | None, tr: Translator
+    ) -> str:
         if choice.startswith(PROBLEM_PREFIX):
             problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
             return tr.raw(GUIDE_CONTEXT, problem.button)
@@ -451,7 +471,7 @@ class Renderer:
         if choice == OTHER:
             return tr.pgettext_plain("button", "Another problem")
         if choice == COMPLAINT:
-            if session.answers.get("confirmed") == YES:
+            if confirmed == YES:
                 return tr.pgettext_plain("button", "Show the complaint (plan B)")
             return tr.pgettext_plain("button", "Show the complaint anyway")
         if step is Step.PROTECTION:

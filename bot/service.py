@@ -16,7 +16,7 @@ from bot import callbacks
 from bot.flow import Context, Flow, Notice, Session, Transition
 from bot.i18n import Catalogs, Html, Translator
 from bot.render import Renderer, View
-from bot.storage import Outcome, SessionStore
+from bot.storage import SessionStore
 
 
 class Kind(StrEnum):
@@ -90,11 +90,7 @@ class Conversations:
         transition = self._decide(event, session, ctx)
         new = transition.session
         if new is not None:
-            outcome = None
-            if transition.outcome is not None:
-                route, box = transition.outcome
-                outcome = Outcome(route, box, new.problem or "", new.language, ctx.now)
-            await self.store.save(new, outcome)
+            await self.store.save(new)
         shown = new or session
         tr = self.translator(shown, event.language_code)
         view = None

@@ -9,11 +9,11 @@ up to date when the store opens.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outcomes_created_at ON outcomes (created_at);
     """,
+    # 2: the outcome is recorded by the database itself, in the same statement that stores
+    # the session: atomic, and one round trip instead of a four-statement transaction.
+    """
+    ALTER TABLE sessions ADD COLUMN outcome_at REAL;  -- when the answer was reached
+    CREATE TRIGGER sessions_outcome AFTER INSERT ON sessions
+    WHEN NEW.outcome_at IS NOT NULL AND NEW.outcome_at = NEW.updated_at
+    BEGIN
+        INSERT INTO outcomes (route, box, problem, language, created_at)
+        VALUES (NEW.route, NEW.box, NEW.problem, NEW.language, NEW.outcome_at);
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
     "chat_id, user_id, step, seq, language, answers, route, problem, box, message_id, "
-    "last_update_id, created_at, updated_at"
+    "last_update_id, created_at, updated_at, outcome_at"
+)
+_UPSERT = (
+    f"INSERT OR REPLACE INTO sessions ({_COLUMNS}) "
+    f"VALUES ({', '.join('?' * len(_COLUMNS.split(',')))})"
 )
 
 
@@ -91,6 +106,7 @@ def _row_to_session(row: Sequence[Any]) -> Session:
         last_update_id,
         created_at,
         updated_at,
+        outcome_at,
     ) = row
     return Session(
         chat_id=chat_id,
@@ -106,6 +122,7 @@ def _row_to_session(row: Sequence[Any]) -> Session:
         last_update_id=last_update_id,
         created_at=created_at,
         updated_at=updated_at,
+        outcome_at=outcome_at,
     )
 
 
@@ -124,18 +141,31 @@ def _session_to_row(s: Session) -> tuple[Any, ...]:
         s.last_update_id,
         s.created_at,
         s.updated_at,
+        s.outcome_at,
     )
 
 
 class SessionStore:
     """Conversations keyed by (chat, user), read on demand and written through."""
 
+    #: Recently used sessions kept in memory. The store is the only writer, so the copy is
+    #: always the stored one; bounded, so memory stays flat however many are stored.
+    CACHE_SIZE = 4096
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        # One connection serves every coroutine. Every write is a single statement in
+        # autocommit mode, so writes never interleave inside a transaction; each call is one
+        # round trip to aiosqlite's thread (execute_fetchall, not a cursor: 3× cheaper).
         self._conn = conn
         self.path = path
-        # One connection serves every coroutine; a transaction spanning several statements
-        # must not interleave with another one.
-        self._write_lock = asyncio.Lock()
+        self._cache: OrderedDict[tuple[int, int], Session] = OrderedDict()
+
+    def _remember(self, session: Session) -> None:
+        key = (session.chat_id, session.user_id)
+        self._cache[key] = session
+        self._cache.move_to_end(key)
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
 
     @classmethod
     async def open(cls, path: Path | str) -> SessionStore:
@@ -180,63 +210,56 @@ class SessionStore:
 
     async def get(self, chat_id: int, user_id: int) -> Session | None:
         """The conversation of ``user_id`` in ``chat_id``, if there is one."""
-        async with self._conn.execute(
+        cached = self._cache.get((chat_id, user_id))
+        if cached is not None:
+            return cached
+        rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM sessions WHERE chat_id = ? AND user_id = ?",
             (chat_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return _row_to_session(row) if row else None
+        )
+        for row in rows:
+            session = _row_to_session(row)
+            self._remember(session)
+            return session
+        return None
 
-    async def save(self, session: Session, outcome: Outcome | None = None) -> None:
-        """Write ``session`` (and the outcome it reached) and commit, in one transaction."""
-        placeholders = ", ".join("?" * len(_COLUMNS.split(",")))
-        upsert = f"INSERT OR REPLACE INTO sessions ({_COLUMNS}) VALUES ({placeholders})"
-        async with self._write_lock:
-            if outcome is None:
-                await self._conn.execute(upsert, _session_to_row(session))
-                return
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                await self._conn.execute(upsert, _session_to_row(session))
-                await self._conn.execute(
-                    "INSERT INTO outcomes (route, box, problem, language, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        outcome.route.value,
-                        outcome.box,
-                        outcome.problem,
-                        outcome.language,
-                        outcome.created_at,
-                    ),
-                )
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+    async def save(self, session: Session) -> None:
+        """Write ``session`` and commit.
+
+        When the session has just reached its answer (``outcome_at == updated_at``), the
+        ``sessions_outcome`` trigger records the outcome in the same statement.
+        """
+        try:
+            await self._conn.execute_fetchall(_UPSERT, _session_to_row(session))
+        except BaseException:
+            self._cache.pop((session.chat_id, session.user_id), None)
+            raise
+        self._remember(session)
 
     async def set_message_id(self, chat_id: int, user_id: int, seq: int, message_id: int) -> None:
         """Remember which message shows the keyboard of screen ``seq``.
 
         Does nothing if the conversation has already moved past ``seq``.
         """
-        async with self._write_lock:
-            await self._conn.execute(
-                "UPDATE sessions SET message_id = ? WHERE chat_id = ? AND user_id = ? AND seq = ?",
-                (message_id, chat_id, user_id, seq),
-            )
+        await self._conn.execute_fetchall(
+            "UPDATE sessions SET message_id = ? WHERE chat_id = ? AND user_id = ? AND seq = ?",
+            (message_id, chat_id, user_id, seq),
+        )
+        cached = self._cache.get((chat_id, user_id))
+        if cached is not None and cached.seq == seq:
+            self._cache[(chat_id, user_id)] = replace(cached, message_id=message_id)
 
     async def prune(self, older_than: float) -> int:
         """Delete conversations last touched before ``older_than`` (Unix seconds).
 
         Outcomes stay: they hold nothing personal and feed the statistics.
         """
-        async with self._write_lock:
-            cur = await self._conn.execute(
-                "DELETE FROM sessions WHERE updated_at < ?", (older_than,)
-            )
-            count = cur.rowcount
-            await cur.close()
-        return count
+        async with self._conn.execute(
+            "DELETE FROM sessions WHERE updated_at < ?", (older_than,)
+        ) as cur:
+            removed = cur.rowcount
+        self._cache.clear()
+        return removed
 
     async def count_sessions(self) -> int:
         async with self._conn.execute("SELECT count(*) FROM sessions") as cur:

@@ -91,6 +91,19 @@ async def test_full_conversation_for_each_box(
     assert "buyer@aliexpress.com" in answer.text
     assert "smallbizhelp@service.alibaba.com" in answer.text
     assert answer.button_labels() == ["Другая проблема", "Начать заново"]
+    with sqlite3.connect(bot.settings.database_path) as conn:
+        outcomes = conn.execute("SELECT route, box FROM outcomes").fetchall()
+    assert outcomes == [("deal_closed", BOX_IDS[form_label])]
+
+
+BOX_IDS = {
+    "Products not received": "not_received",
+    "Products not as described": "not_as_described",
+    "Payment not received": "payment",
+    "Intellectual Property Rights (IPR) Infringement": "ipr",
+    "Picture stealing": "pictures",
+    "Violation of AliExpress Trade Rules": "rules",
+}
 
 
 async def test_protection_running_gives_dispute_advice_then_complaint_on_request(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.flow import Route, Session, Step
-from bot.storage import SCHEMA_VERSION, Outcome, SessionStore, StorageError
+from bot.storage import MIGRATIONS, SCHEMA_VERSION, Outcome, SessionStore, StorageError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,17 +89,44 @@ async def test_round_trip_and_write_through(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_outcomes_are_kept_when_sessions_are_pruned(tmp_path: Path) -> None:
+async def test_an_outcome_is_recorded_once_and_kept_after_pruning(tmp_path: Path) -> None:
     store = await SessionStore.open(tmp_path / "bot.sqlite3")
-    old = make_session(user_id=1, updated_at=1_000.0, step=Step.ANSWER, box="ipr", problem="fake")
+    answered = make_session(
+        user_id=1,
+        step=Step.ANSWER,
+        box="ipr",
+        problem="fake",
+        updated_at=1_000.0,
+        outcome_at=1_000.0,
+    )
+    await store.save(answered)
+    # Later writes of the same conversation (another step) record nothing new.
+    await store.save(replace(answered, step=Step.PROBLEM, seq=4, updated_at=1_500.0))
     fresh = make_session(user_id=2, updated_at=9_000.0)
-    await store.save(old, Outcome(Route.LATE, "ipr", "fake", "ru", 1_000.0))
     await store.save(fresh)
     assert await store.prune(older_than=5_000.0) == 1
     assert await store.get(1, 1) is None
     assert await store.get(1, 2) == fresh
     assert await store.outcomes() == [Outcome(Route.LATE, "ipr", "fake", "ru", 1_000.0)]
     await store.close()
+
+
+async def test_migrates_a_version_1_database_keeping_its_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        conn.execute(
+            "INSERT INTO sessions VALUES (5, 5, 'confirmed', 1, 'ru', '{}', NULL, NULL, NULL,"
+            " 10, 3, 0.0, 0.0)"
+        )
+    store = await SessionStore.open(path)
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+        old = await store.get(5, 5)
+        assert old is not None
+        assert (old.step, old.message_id, old.outcome_at) == (Step.CONFIRMED, 10, None)
+    finally:
+        await store.close()
 
 
 async def test_message_id_is_not_written_over_a_newer_step(tmp_path: Path) -> None:

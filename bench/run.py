@@ -1,0 +1,442 @@
+"""Benchmarks: throughput, the cost of a durable step at scale, memory, start-up.
+
+    python bench/run.py                 # a readable table
+    python bench/run.py --quick --json  # under a minute, one JSON object
+
+Everything runs on this machine, in-process where it can: the bot and a bare
+python-telegram-bot echo bot are driven through ``Application.process_update`` with an
+in-process transport (no network), on the real SQLite store. Scale figures come from a fresh
+child process per size, so one size's memory does not colour the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram import Bot, Update  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
+from telegram.request import BaseRequest, RequestData  # noqa: E402
+
+from bot.app import build_application  # noqa: E402
+from bot.config import Secret, Settings  # noqa: E402
+from bot.flow import Session, Step  # noqa: E402
+from bot.storage import SessionStore, _session_to_row  # noqa: E402
+
+TOKEN = "123456:BENCH-token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+
+
+# ---- an in-process Bot API -------------------------------------------------------------------
+
+
+class InProcessRequest(BaseRequest):
+    """Answers every Bot API call at once, as Telegram would for a valid call."""
+
+    def __init__(self) -> None:
+        self._message_id = 0
+        self.calls = 0
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        self.calls += 1
+        name = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data else {}
+        result: Any = True
+        if name == "getMe":
+            result = BOT_USER
+        elif name == "getUpdates":
+            result = []
+        elif name in ("sendMessage", "editMessageText"):
+            self._message_id += 1
+            chat_id = int(params.get("chat_id", 1))
+            result = {
+                "message_id": int(params.get("message_id", self._message_id)),
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": "x",
+            }
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+# ---- updates ---------------------------------------------------------------------------------
+
+
+class Updates:
+    def __init__(self) -> None:
+        self.update_id = 0
+
+    def _next(self) -> int:
+        self.update_id += 1
+        return self.update_id
+
+    @staticmethod
+    def _user(user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "U", "language_code": "ru"}
+
+    def text(self, user_id: int, text: str, command: bool = False) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self.update_id + 1,
+            "date": 0,
+            "chat": {"id": user_id, "type": "private", "first_name": "U"},
+            "from": self._user(user_id),
+            "text": text,
+        }
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+        return {"update_id": self._next(), "message": message}
+
+    def press(self, user_id: int, data: str, message_id: int = 1) -> dict[str, Any]:
+        return {
+            "update_id": self._next(),
+            "callback_query": {
+                "id": str(self.update_id),
+                "from": self._user(user_id),
+                "chat_instance": "1",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": 0,
+                    "chat": {"id": user_id, "type": "private", "first_name": "U"},
+                    "from": BOT_USER,
+                    "text": "x",
+                },
+            },
+        }
+
+    def inline(self, user_id: int, query: str) -> dict[str, Any]:
+        return {
+            "update_id": self._next(),
+            "inline_query": {
+                "id": str(self.update_id),
+                "from": self._user(user_id),
+                "query": query,
+                "offset": "",
+            },
+        }
+
+
+def conversation(updates: Updates, user_id: int) -> list[dict[str, Any]]:
+    """/complaint → «Нет» → «Нет / сделка закрыта» → «Посылка так и не пришла»."""
+    return [
+        updates.text(user_id, "/complaint", command=True),
+        updates.press(user_id, f"v1:{user_id}:1:no"),
+        updates.press(user_id, f"v1:{user_id}:2:no"),
+        updates.press(user_id, f"v1:{user_id}:3:p.not_arrived"),
+    ]
+
+
+async def run_updates(app: Application, raw: list[dict[str, Any]]) -> float:  # type: ignore[type-arg]
+    """Feed updates through process_update; return updates per second."""
+    bot: Bot = app.bot
+    start = time.perf_counter()
+    for data in raw:
+        await app.process_update(Update.de_json(data, bot))
+    return len(raw) / (time.perf_counter() - start)
+
+
+# ---- 1. throughput -------------------------------------------------------------------------
+
+
+async def bot_throughput(users: int, db: Path) -> float:
+    settings = Settings(token=Secret(TOKEN), database_path=db)
+    app = build_application(settings, request=InProcessRequest())
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    updates = Updates()
+    raw = [u for uid in range(1, users + 1) for u in conversation(updates, 10_000 + uid)]
+    warm = [u for uid in range(1, 50) for u in conversation(updates, 9_000 + uid)]
+    await run_updates(app, warm)
+    rate = await run_updates(app, raw)
+    await app.shutdown()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+    return rate
+
+
+async def echo_throughput(count: int) -> float:
+    app = ApplicationBuilder().token(TOKEN).request(InProcessRequest()).build()
+
+    async def echo(update: Update, context: Any) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    updates = Updates()
+    await run_updates(app, [updates.text(uid, "привет") for uid in range(200)])
+    rate = await run_updates(app, [updates.text(uid % 1000, "привет") for uid in range(count)])
+    await app.shutdown()
+    return rate
+
+
+async def inline_ms(db: Path, count: int) -> float:
+    settings = Settings(token=Secret(TOKEN), database_path=db)
+    app = build_application(settings, request=InProcessRequest())
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    updates = Updates()
+    queries = ["не пришла посылка", "подделка", "", "прислали не тот размер", "брак"]
+    raw = [updates.inline(1, queries[i % len(queries)]) for i in range(count)]
+    rate = await run_updates(app, raw)
+    await app.shutdown()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+    return 1000.0 / rate
+
+
+# ---- 2. scale --------------------------------------------------------------------------------
+
+
+def prefill(db: Path, count: int) -> None:
+    """Bulk-insert ``count`` finished-looking sessions, as a store that has lived a while."""
+
+    async def create() -> None:
+        store = await SessionStore.open(db)
+        await store.close()
+
+    asyncio.run(create())
+    now = time.time()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    batch = 50_000
+    columns = len(_session_to_row(Session(1, 1, Step.CONFIRMED, "ru", 0, 0)))
+    sql = f"INSERT INTO sessions VALUES ({', '.join('?' * columns)})"
+    for start in range(0, count, batch):
+        rows = [
+            _session_to_row(
+                Session(
+                    chat_id=uid,
+                    user_id=uid,
+                    step=Step.PROTECTION,
+                    language="ru",
+                    created_at=now,
+                    updated_at=now,
+                    seq=2,
+                    answers={"confirmed": "no"},
+                    message_id=1,
+                )
+            )
+            for uid in range(start + 1, min(start + batch, count) + 1)
+        ]
+        conn.executemany(sql, rows)
+        conn.commit()
+    conn.close()
+
+
+SCALE_CHILD = """
+import asyncio, json, random, sys, time
+sys.path.insert(0, {root!r})
+from bot.app import Content
+from bot.service import Conversations, Event, Kind
+from bot.storage import SessionStore
+
+def rss_mb():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+async def main():
+    db, count, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    content = Content.load()
+    store = await SessionStore.open(db)
+    service = Conversations(content.flow, content.renderer, store, content.catalogs)
+    rng = random.Random(7)
+    users = [rng.randint(1, count) for _ in range(steps)]
+    # Each user is at the protection question (seq 2): «Нет» moves it to the problem step.
+    for uid in users[:200]:
+        await service.handle(Event(Kind.PRESS, uid, uid, "ru", f"v1:{{uid}}:2:no", 1))
+    users = [u for u in users[200:] if u not in set(users[:200])]
+    start = time.perf_counter()
+    for uid in users:
+        await service.handle(Event(Kind.PRESS, uid, uid, "ru", f"v1:{{uid}}:2:no", 1))
+    step_ms = (time.perf_counter() - start) * 1000 / len(users)
+    rss = rss_mb()
+    await store.close()
+    print(json.dumps({{"step_ms": step_ms, "rss_mb": rss, "steps": len(users)}}))
+
+asyncio.run(main())
+"""
+
+
+def scale_point(count: int, steps: int, workdir: Path) -> dict[str, float]:
+    db = workdir / f"scale-{count}.sqlite3"
+    prefill(db, count)
+    out = subprocess.run(
+        [sys.executable, "-c", SCALE_CHILD.format(root=str(ROOT)), str(db), str(count), str(steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return dict(json.loads(out))
+
+
+async def pickle_step_ms(users: int, workdir: Path, repeats: int) -> float:
+    """PicklePersistence: the time to save one changed user among ``users``."""
+    from telegram.ext import PicklePersistence
+
+    path = workdir / f"pickle-{users}.pickle"
+    persistence = PicklePersistence(filepath=path, single_file=True, on_flush=False)
+    data = {"step": "protection", "answers": {"confirmed": "no"}, "seq": 2, "language": "ru"}
+    persistence.user_data = {uid: dict(data) for uid in range(users)}  # type: ignore[assignment]
+    persistence.bot_data = {}
+    persistence.chat_data = {}
+    persistence.callback_data = None
+    persistence.conversations = {}
+    await persistence.update_user_data(0, dict(data))  # first write
+    start = time.perf_counter()
+    for i in range(repeats):
+        await persistence.update_user_data(i % users, {**data, "seq": 3 + i})
+    elapsed = (time.perf_counter() - start) * 1000 / repeats
+    path.unlink(missing_ok=True)
+    return elapsed
+
+
+# ---- 3. start-up -----------------------------------------------------------------------------
+
+
+async def startup_s(workdir: Path) -> float:
+    """From `python -m bot` starting to its first getUpdates, against a local fake API."""
+    from tests.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram(token=TOKEN)
+    await fake.start()
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_PATH": str(workdir / "startup.sqlite3"),
+        "LOG_LEVEL": "WARNING",
+    }
+    start = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    try:
+        # The first getUpdates is a long poll: count from when it arrives, not when it ends.
+        await fake.wait_for(lambda: fake.waiting_polls > 0, timeout=60)
+        elapsed = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        await proc.wait()
+        await fake.stop()
+    return elapsed
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+
+def measure(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        log("throughput…")
+        users = 500 if quick else 2500
+        updates_per_s = asyncio.run(bot_throughput(users, workdir / "throughput.sqlite3"))
+        echo_per_s = asyncio.run(echo_throughput(4000 if quick else 20000))
+        inline = asyncio.run(inline_ms(workdir / "inline.sqlite3", 500 if quick else 3000))
+        step_ms: dict[str, float] = {}
+        rss_mb: dict[str, float] = {}
+        for count in (1_000, 100_000, 1_000_000):
+            log(f"scale: {count} stored sessions…")
+            point = scale_point(count, 1200 if quick else 5000, workdir)
+            step_ms[str(count)] = round(point["step_ms"], 4)
+            rss_mb[str(count)] = round(point["rss_mb"], 1)
+        pickle: dict[str, float] = {}
+        for users_stored in (1_000, 10_000, 100_000):
+            log(f"PicklePersistence: {users_stored} users…")
+            repeats = max(2, (2000 if not quick else 400) // users_stored * 10)
+            pickle[str(users_stored)] = round(
+                asyncio.run(pickle_step_ms(users_stored, workdir, min(repeats, 50))), 3
+            )
+        log("start-up…")
+        startup = asyncio.run(startup_s(workdir))
+    return {
+        "updates_per_s": round(updates_per_s),
+        "bare_echo_updates_per_s": round(echo_per_s),
+        "ratio_to_echo": round(updates_per_s / echo_per_s, 3),
+        "step_ms": step_ms,
+        "rss_mb": rss_mb,
+        "pickle_step_ms": pickle,
+        "startup_s": round(startup, 3),
+        "inline_answer_ms": round(inline, 3),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| conversation updates/s (process_update, SQLite) | {result['updates_per_s']:,} | "
+        f"≥ ½ of echo |",
+        f"| bare PTB echo bot updates/s | {result['bare_echo_updates_per_s']:,} | |",
+        f"| bot ÷ echo | {result['ratio_to_echo']:.2f} | ≥ 0.50 |",
+    ]
+    for count, ms in result["step_ms"].items():
+        lines.append(
+            f"| durable step at {int(count):,} sessions | {ms:.3f} ms | "
+            f"{'≤ 0.3 ms' if count == '1000000' else ''} |"
+        )
+    for count, mb in result["rss_mb"].items():
+        lines.append(f"| RSS at {int(count):,} sessions | {mb:.1f} MB | |")
+    growth = result["rss_mb"]["1000000"] - result["rss_mb"]["1000"]
+    lines.append(f"| RSS growth 1k → 1M | {growth:+.1f} MB | ≤ 20 MB |")
+    for users, ms in result["pickle_step_ms"].items():
+        lines.append(f"| PicklePersistence save, {int(users):,} users | {ms:.1f} ms | |")
+    lines.append(f"| start-up to first getUpdates | {result['startup_s']:.2f} s | |")
+    lines.append(f"| inline query answered | {result['inline_answer_ms']:.2f} ms | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, under a minute")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result = measure(args.quick, log)
+    print(json.dumps(result) if args.json else table(result))
+
+
+if __name__ == "__main__":
+    main()
