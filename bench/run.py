@@ -262,8 +262,8 @@ def prefill(db: Path, count: int) -> None:
 SCALE_CHILD = """
 import asyncio, json, random, sys, time
 sys.path.insert(0, {root!r})
-from bot.app import Content
-from bot.service import Conversations, Event, Kind
+from bot.service import Content
+from bot.service import Event, Kind
 from bot.storage import SessionStore
 
 def rss_mb():
@@ -276,7 +276,7 @@ async def main():
     db, count, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     content = Content.load()
     store = await SessionStore.open(db)
-    service = Conversations(content.flow, content.renderer, store, content.catalogs)
+    service = content.conversations(store)
     rng = random.Random(7)
     users = [rng.randint(1, count) for _ in range(steps)]
     # Each user is at the protection question (seq 2): «Нет» moves it to the problem step.

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -15,13 +14,9 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.flow import Flow
-from bot.guide import load_guide
 from bot.handlers import TelegramTransport, private_link
-from bot.i18n import Catalogs
 from bot.inline import InlineCards
-from bot.render import Renderer
-from bot.service import Conversations
+from bot.service import Content
 from bot.storage import SessionStore
 
 log = logging.getLogger(__name__)
@@ -35,26 +30,16 @@ ALLOWED_UPDATES = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Content:
-    """Everything loaded from files once: the conversation and its words."""
-
-    flow: Flow
-    renderer: Renderer
-    catalogs: Catalogs
-
-    @classmethod
-    def load(cls) -> Content:
-        guide = load_guide()
-        return cls(Flow(guide), Renderer(guide), Catalogs.load())
-
-
 async def prune_forever(store: SessionStore, max_age_days: float, every_s: float) -> None:
-    """Delete old conversations now and then every ``every_s`` seconds."""
+    """Delete old conversations now and then every ``every_s`` seconds; never gives up."""
     while True:
-        removed = await store.prune(time.time() - max_age_days * 86400)
-        if removed:
-            log.info("pruned %d conversations older than %s days", removed, max_age_days)
+        try:
+            removed = await store.prune(time.time() - max_age_days * 86400)
+        except Exception:
+            log.exception("pruning old conversations failed; will try again")
+        else:
+            if removed:
+                log.info("pruned %d conversations older than %s days", removed, max_age_days)
         await asyncio.sleep(every_s)
 
 
@@ -74,13 +59,7 @@ class Runtime:
         settings, content = self.settings, self.content
         self.store = await SessionStore.open(settings.database_path)
         username = application.bot.username
-        conversations = Conversations(
-            content.flow,
-            content.renderer,
-            self.store,
-            content.catalogs,
-            private_link=private_link(username),
-        )
+        conversations = content.conversations(self.store, private_link(username))
         cards = InlineCards(content.flow, content.renderer, content.catalogs)
         transport = TelegramTransport(conversations, cards, username)
         application.add_handlers(transport.handlers())
@@ -94,12 +73,14 @@ class Runtime:
         )
 
     async def post_shutdown(self, application: AnyApplication) -> None:
-        if self._pruner is not None:
-            self._pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruner
-        if self.store is not None:
-            await self.store.close()
+        try:
+            if self._pruner is not None:
+                self._pruner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._pruner
+        finally:
+            if self.store is not None:
+                await self.store.close()
 
 
 def build_application(
@@ -121,6 +102,9 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        # One update at a time: a step reads the session, decides and writes it back, and
+        # two updates of the same person must not interleave there.
+        .concurrent_updates(False)
         .post_init(runtime.post_init)
         .post_shutdown(runtime.post_shutdown)
     )

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 VERSION = "v1"
 MAX_BYTES = 64
-_PATTERN = re.compile(r"v1:(\d{1,15}):(\d{1,9}):([a-z][a-z0-9_.]{0,30})")
+# Telegram user ids fit in 52 bits: at most 16 digits.
+_PATTERN = re.compile(r"v1:(\d{1,16}):(\d{1,9}):([a-z][a-z0-9_.]{0,30})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ class Settings:
             max_age = float(raw_age) if raw_age else DEFAULT_SESSION_MAX_AGE_DAYS
         except ValueError:
             max_age = -1.0
-        if max_age <= 0:
+        if not math.isfinite(max_age) or max_age <= 0:
             raise ConfigError(f"SESSION_MAX_AGE_DAYS must be a positive number, not {raw_age!r}")
         return cls(
             token=Secret(token) if token else None,

@@ -13,9 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.app import Content
 from bot.config import Settings
-from bot.service import Conversations, Event, Kind, Reply
+from bot.service import Content, Conversations, Event, Kind, Reply
 from bot.storage import SessionStore
 
 CONSOLE_CHAT_ID = CONSOLE_USER_ID = 0
@@ -45,13 +44,13 @@ class Console:
         self.conversations = conversations
         self._read = read
         self._out = out
-        self._language_code = language_code
+        self.language_code = language_code
         self._buttons: list[str] = []  # callback data of the last keyboard, by number
         self._message_id = 0  # the "message" the last keyboard is on
 
     async def run(self) -> None:
         current = await self.conversations.current(
-            CONSOLE_CHAT_ID, CONSOLE_USER_ID, self._language_code
+            CONSOLE_CHAT_ID, CONSOLE_USER_ID, self.language_code
         )
         if current is not None:
             await self._show(current)
@@ -86,7 +85,7 @@ class Console:
                 kind=kind,
                 chat_id=CONSOLE_CHAT_ID,
                 user_id=CONSOLE_USER_ID,
-                language_code=self._language_code,
+                language_code=self.language_code,
                 text=text,
                 message_id=message_id,
             )
@@ -108,8 +107,7 @@ class Console:
                 self._print(f"  {number}) {button.label}")
             if reply.session is not None:
                 await self.conversations.remember_message(reply.session, self._message_id)
-        else:
-            self._buttons = []
+        # A reply without buttons (help, a hint) leaves the last question's numbers usable.
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
@@ -119,12 +117,10 @@ async def run_console(settings: Settings) -> None:
     content = Content.load()
     store = await SessionStore.open(settings.database_path)
     try:
-        conversations = Conversations(content.flow, content.renderer, store, content.catalogs)
-        print(
-            "Console mode: type a number to press a button, or answer in words. "
-            "/complaint starts over, /quit exits.",
-            flush=True,
-        )
-        await Console(conversations).run()
+        conversations = content.conversations(store)
+        console = Console(conversations)
+        tr = conversations.translator(None, console.language_code)
+        print(content.renderer.console_banner(tr), flush=True)
+        await console.run()
     finally:
         await store.close()

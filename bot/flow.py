@@ -80,6 +80,8 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "other",
 )
 PROBLEM_PREFIX = "p."
+#: Telegram keeps an unconfirmed update for 24 hours.
+REDELIVERY_WINDOW_S = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,10 +386,17 @@ class Flow:
 
     @staticmethod
     def _is_replay(session: Session, ctx: Context) -> bool:
+        """Whether ``ctx``'s update was applied to ``session`` already.
+
+        Telegram redelivers an update the bot did not confirm, for up to 24 hours; after a
+        week without updates it may restart its update ids from a lower number. So only a
+        recent session can have seen an update with a lower or equal id.
+        """
         return (
             ctx.update_id is not None
             and session.last_update_id is not None
             and ctx.update_id <= session.last_update_id
+            and ctx.now - session.updated_at < REDELIVERY_WINDOW_S
         )
 
     def _replayed(self, session: Session | None, ctx: Context) -> Transition | None:

@@ -157,7 +157,8 @@ class TelegramTransport:
     # ---- handlers ------------------------------------------------------------------------
 
     async def on_start(self, update: Update, context: Context) -> None:
-        begin = bool(context.args) and context.args is not None and context.args[0] == COMPLAINT
+        args = context.args or []
+        begin = bool(args) and args[0] == COMPLAINT
         await self._message_event(update, context, Kind.BEGIN if begin else Kind.GREET)
 
     async def on_complaint(self, update: Update, context: Context) -> None:
@@ -202,8 +203,7 @@ class TelegramTransport:
             log.info("could not answer callback query of update %s: %s", update.update_id, exc)
         if message is None:
             return
-        if reply.stale and message.chat.type == ChatType.PRIVATE:
-            # In a group the keyboard may be someone else's conversation: leave it.
+        if reply.stale:  # the presser owns it: someone else's press is refused before this
             await self._strip_keyboard(context, chat_id, message.message_id)
         if reply.view is None:
             return
@@ -232,7 +232,7 @@ class TelegramTransport:
             [
                 [
                     InlineKeyboardButton(
-                        tr.pgettext_plain("button", "Step by step in a private chat"),
+                        self.conversations.renderer.inline_button(tr),
                         url=private_link(self.bot_username),
                     )
                 ]

@@ -15,7 +15,10 @@ _REDACTED = "<token>"
 
 def redact_record(record: logging.LogRecord, secret: str) -> logging.LogRecord:
     """Replace ``secret`` in the record's message and traceback, formatting them early."""
-    message = record.getMessage()
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed log call: let logging report it as it always does
+        return record
     if secret in message:
         record.msg, record.args = message.replace(secret, _REDACTED), None
     if record.exc_info and not record.exc_text:

@@ -69,17 +69,43 @@ def _within_one_edit(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def stems_match(a: str, b: str) -> bool:
-    """Whether two stems are the same word: equal, one a near prefix, or one typo apart."""
+    """Whether two stems are the same word: equal, one a near prefix, or one typo apart.
+
+    A negated stem («не|…») only matches a negated stem.
+    """
     if a == b:
         return True
+    a_negated, b_negated = a.startswith(_NEGATED), b.startswith(_NEGATED)
+    if a_negated != b_negated:
+        return False
+    if a_negated:
+        a, b = a[len(_NEGATED) :], b[len(_NEGATED) :]
+        if a == b:
+            return True
     shortest = min(len(a), len(b))
     if shortest >= 4 and (a.startswith(b) or b.startswith(a)) and abs(len(a) - len(b)) <= 2:
         return True
     return shortest >= 5 and _within_one_edit(a, b)
 
 
+#: «не» belongs to the word after it: «не пришла» must not match «пришла, но не работает».
+_NEGATION = "не"
+_NEGATED = "не|"
+
+
 def _stems(text: str) -> tuple[str, ...]:
-    return tuple(stem(w) for w in normalize(text).split()[:MAX_TOKENS])
+    words = normalize(text).split()[:MAX_TOKENS]
+    stems: list[str] = []
+    negate = False
+    for word in words:
+        if word == _NEGATION:
+            negate = True
+            continue
+        stems.append(_NEGATED + stem(word) if negate else stem(word))
+        negate = False
+    if negate:  # a lone «не» at the end
+        stems.append(_NEGATION)
+    return tuple(stems)
 
 
 @dataclass(frozen=True, slots=True)

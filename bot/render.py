@@ -83,13 +83,11 @@ class Renderer:
         confirmed = session.answers.get("confirmed") if session else None
         route = session.route if session else None
         problem = session.problem if session else None
-        key = (screen, confirmed, route, problem, tr.language)
+        group = private_link is not None
+        key = (screen, confirmed, route, problem, group, tr.language)
         text = self._texts.get(key)
         if text is None:
-            text = self._text(screen, session, tr)
-            if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
-                text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
-            self._texts[key] = text
+            text = self._texts[key] = self._screen_text(screen, session, tr, group)
         keyboard: tuple[tuple[Button, ...], ...] = ()
         if session is not None and screen.choices:
             keyboard = tuple(
@@ -107,6 +105,17 @@ class Renderer:
             label = tr.pgettext_plain("button", "Continue in a private chat")
             keyboard = (*keyboard, (Button(label, url=private_link),))
         return View(text, keyboard)
+
+    def _screen_text(
+        self, screen: Screen, session: Session | None, tr: Translator, group: bool
+    ) -> Html:
+        if screen.notice is Notice.REASK and screen.kind in (ScreenKind.DISPUTE, ScreenKind.ANSWER):
+            # These screens are long and already above: re-ask in one line, with the buttons.
+            return self.notice(screen.notice, tr)
+        text = self._text(screen, session, tr, group)
+        if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
+            text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
+        return text
 
     def notice(self, notice: Notice, tr: Translator) -> Html:
         """A one-line notice; STALE and INVALID also answer button presses (≤ 200 chars)."""
@@ -159,6 +168,17 @@ class Renderer:
             box=problem.box.id,
         )
         return self._answer(session, tr)
+
+    def console_banner(self, tr: Translator) -> str:
+        return tr.pgettext_plain(
+            "console",
+            "Console mode: type a number to press a button, or answer in words. "
+            "/complaint starts over, /quit exits.",
+        )
+
+    def inline_button(self, tr: Translator) -> str:
+        """The button under a posted inline answer, opening the private conversation."""
+        return tr.pgettext_plain("button", "Step by step in a private chat")
 
     def inline_title(self, problem_id: str, tr: Translator) -> str:
         return tr.raw(GUIDE_CONTEXT, self.guide.problem(problem_id).title)
@@ -225,7 +245,7 @@ class Renderer:
 
     # ---- screens -------------------------------------------------------------------------
 
-    def _text(self, screen: Screen, session: Session | None, tr: Translator) -> Html:
+    def _text(self, screen: Screen, session: Session | None, tr: Translator, group: bool) -> Html:
         kind = screen.kind
         if kind is ScreenKind.GREETING:
             return _lines(
@@ -256,7 +276,7 @@ class Renderer:
         if kind is ScreenKind.DISPUTE:
             return self._dispute(session, tr)
         if kind is ScreenKind.PROBLEM:
-            return self._problem_question(session, tr)
+            return self._problem_question(session, tr, group)
         if kind is ScreenKind.ANSWER:
             return self._answer(session, tr)
         return self._question(session.step, tr)
@@ -271,6 +291,7 @@ class Renderer:
             ),
             "",
             tr.pgettext("help", "/complaint: start"),
+            tr.pgettext("help", "/start: what this bot does"),
             tr.pgettext("help", "/cancel: stop the conversation"),
             tr.pgettext("help", "/help: this message"),
             "",
@@ -339,7 +360,7 @@ class Renderer:
             _bullets([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_facts]),
         )
 
-    def _problem_question(self, session: Session, tr: Translator) -> Html:
+    def _problem_question(self, session: Session, tr: Translator, group: bool) -> Html:
         intro = {
             Route.DEAL_CLOSED: tr.pgettext(
                 "problem",
@@ -364,7 +385,14 @@ class Renderer:
             intro[session.route] if session.route else None,
             "",
             tr.pgettext("problem", "<b>What went wrong?</b>"),
+            # In a group the bot does not read typed text (privacy mode): buttons only.
             tr.pgettext(
+                "problem",
+                "Choose the closest option. Another violation is, for example, a seller "
+                "asking you to pay outside AliExpress.",
+            )
+            if group
+            else tr.pgettext(
                 "problem",
                 "Choose the closest option or describe it in your own words. "
                 "Another violation is, for example, a seller asking you to pay outside "
@@ -387,11 +415,19 @@ class Renderer:
                 label=local_label,
                 form_label=box.form_label,
             )
-        steps = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.seed_steps]
-        steps += [tick, tr.pgettext("answer", "Describe what happened and attach the evidence.")]
-        today = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.today_steps]
-        if box.today:
-            today.append(escape(tr.raw(GUIDE_CONTEXT, box.today)))
+
+        def now(*sentences: str) -> Html:
+            """A note under a step: what has changed since the guide, flagged as today's."""
+            note = " ".join(tr.raw(GUIDE_CONTEXT, s) for s in sentences)
+            return Html("\n   " + tr.pgettext("answer", "<i>Now:</i> %(note)s", note=note))
+
+        *first_steps, last_seed_step = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.seed_steps]
+        steps = [
+            *first_steps,
+            Html(last_seed_step + now(*g.today_steps)),
+            Html(tick + now(box.today)) if box.today else tick,
+            tr.pgettext("answer", "Describe what happened and attach the evidence."),
+        ]
         evidence = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in problem.evidence]
         evidence += [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.common_evidence]
         warning = tr.pgettext(
@@ -428,9 +464,6 @@ class Renderer:
             "",
             tr.pgettext("answer", "<b>How to complain (as the guide says):</b>"),
             _numbered(steps),
-            "",
-            tr.pgettext("answer", "<b><i>Now</i> things are a little different:</b>"),
-            _bullets(today),
             "",
             tr.pgettext("answer", "<b>What to gather:</b>"),
             _bullets(evidence),

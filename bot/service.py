@@ -14,9 +14,29 @@ from enum import StrEnum
 
 from bot import callbacks
 from bot.flow import Context, Flow, Notice, Session, Transition
+from bot.guide import load_guide
 from bot.i18n import Catalogs, Html, Translator
 from bot.render import Renderer, View
 from bot.storage import SessionStore
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Everything loaded from files once: the conversation and its words."""
+
+    flow: Flow
+    renderer: Renderer
+    catalogs: Catalogs
+
+    @classmethod
+    def load(cls) -> Content:
+        guide = load_guide()
+        return cls(Flow(guide), Renderer(guide), Catalogs.load())
+
+    def conversations(self, store: SessionStore, private_link: str | None = None) -> Conversations:
+        return Conversations(
+            self.flow, self.renderer, store, self.catalogs, private_link=private_link
+        )
 
 
 class Kind(StrEnum):

@@ -21,49 +21,56 @@ import aiosqlite
 
 from bot.flow import Route, Session, Step
 
-#: Migration N (1-based) takes a database from ``user_version`` N-1 to N.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE sessions (
-        chat_id        INTEGER NOT NULL,
-        user_id        INTEGER NOT NULL,
-        step           TEXT    NOT NULL,
-        seq            INTEGER NOT NULL,
-        language       TEXT    NOT NULL,
-        answers        TEXT    NOT NULL,  -- JSON object: question → choice
-        route          TEXT,
-        problem        TEXT,
-        box            TEXT,
-        message_id     INTEGER,            -- the message showing the current keyboard
-        last_update_id INTEGER,            -- to recognise an update redelivered after a crash
-        created_at     REAL    NOT NULL,   -- Unix seconds
-        updated_at     REAL    NOT NULL,
-        PRIMARY KEY (chat_id, user_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX sessions_updated_at ON sessions (updated_at);
-
-    -- One row per answer shown, kept after the session is pruned, with nothing personal.
-    CREATE TABLE outcomes (
-        id         INTEGER PRIMARY KEY,
-        route      TEXT NOT NULL,
-        box        TEXT NOT NULL,
-        problem    TEXT NOT NULL,
-        language   TEXT NOT NULL,
-        created_at REAL NOT NULL
-    );
-    CREATE INDEX outcomes_created_at ON outcomes (created_at);
-    """,
+#: Migration N (1-based) takes a database from ``user_version`` N-1 to N. Each is a list of
+#: statements, run in one ``BEGIN IMMEDIATE`` transaction with the version check, so two
+#: processes opening a new file at once cannot both migrate it.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE sessions (
+            chat_id        INTEGER NOT NULL,
+            user_id        INTEGER NOT NULL,
+            step           TEXT    NOT NULL,
+            seq            INTEGER NOT NULL,
+            language       TEXT    NOT NULL,
+            answers        TEXT    NOT NULL,  -- JSON object: question → choice
+            route          TEXT,
+            problem        TEXT,
+            box            TEXT,
+            message_id     INTEGER,            -- the message showing the current keyboard
+            last_update_id INTEGER,            -- to recognise an update redelivered after a crash
+            created_at     REAL    NOT NULL,   -- Unix seconds
+            updated_at     REAL    NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX sessions_updated_at ON sessions (updated_at)",
+        # One row per answer shown, kept after the session is pruned, with nothing personal.
+        """
+        CREATE TABLE outcomes (
+            id         INTEGER PRIMARY KEY,
+            route      TEXT NOT NULL,
+            box        TEXT NOT NULL,
+            problem    TEXT NOT NULL,
+            language   TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX outcomes_created_at ON outcomes (created_at)",
+    ),
     # 2: the outcome is recorded by the database itself, in the same statement that stores
     # the session: atomic, and one round trip instead of a four-statement transaction.
-    """
-    ALTER TABLE sessions ADD COLUMN outcome_at REAL;  -- when the answer was reached
-    CREATE TRIGGER sessions_outcome AFTER INSERT ON sessions
-    WHEN NEW.outcome_at IS NOT NULL AND NEW.outcome_at = NEW.updated_at
-    BEGIN
-        INSERT INTO outcomes (route, box, problem, language, created_at)
-        VALUES (NEW.route, NEW.box, NEW.problem, NEW.language, NEW.outcome_at);
-    END;
-    """,
+    (
+        "ALTER TABLE sessions ADD COLUMN outcome_at REAL",  # when the answer was reached
+        """
+        CREATE TRIGGER sessions_outcome AFTER INSERT ON sessions
+        WHEN NEW.outcome_at IS NOT NULL AND NEW.outcome_at = NEW.updated_at
+        BEGIN
+            INSERT INTO outcomes (route, box, problem, language, created_at)
+            VALUES (NEW.route, NEW.box, NEW.problem, NEW.language, NEW.outcome_at);
+        END
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -175,9 +182,10 @@ class SessionStore:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
+            # busy_timeout first: switching to WAL takes a lock another process may hold.
+            await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA busy_timeout=5000")
             store = cls(conn, path)
             await store._migrate()
         except (sqlite3.DatabaseError, StorageError) as exc:
@@ -196,17 +204,22 @@ class SessionStore:
         return int(row[0]) if row else 0
 
     async def _migrate(self) -> None:
-        version = await self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"{self.path} has schema version {version}, newer than this bot's "
-                f"{SCHEMA_VERSION}: upgrade the bot"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            # executescript commits first; BEGIN…COMMIT makes each migration all or nothing.
-            await self._conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = await self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"{self.path} has schema version {version}, newer than this bot's "
+                    f"{SCHEMA_VERSION}: upgrade the bot"
+                )
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    await self._conn.execute(statement)
+            await self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
 
     async def get(self, chat_id: int, user_id: int) -> Session | None:
         """The conversation of ``user_id`` in ``chat_id``, if there is one."""
@@ -249,16 +262,25 @@ class SessionStore:
         if cached is not None and cached.seq == seq:
             self._cache[(chat_id, user_id)] = replace(cached, message_id=message_id)
 
-    async def prune(self, older_than: float) -> int:
+    async def prune(self, older_than: float, batch: int = 1000) -> int:
         """Delete conversations last touched before ``older_than`` (Unix seconds).
 
+        In batches, so that a large backlog never holds up the conversations for long.
         Outcomes stay: they hold nothing personal and feed the statistics.
         """
-        async with self._conn.execute(
-            "DELETE FROM sessions WHERE updated_at < ?", (older_than,)
-        ) as cur:
-            removed = cur.rowcount
-        self._cache.clear()
+        removed = 0
+        while True:
+            async with self._conn.execute(
+                "DELETE FROM sessions WHERE (chat_id, user_id) IN ("
+                " SELECT chat_id, user_id FROM sessions WHERE updated_at < ? LIMIT ?)",
+                (older_than, batch),
+            ) as cur:
+                count = cur.rowcount
+            removed += count
+            if count < batch:
+                break
+        if removed:
+            self._cache.clear()
         return removed
 
     async def count_sessions(self) -> int:

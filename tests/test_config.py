@@ -48,6 +48,8 @@ def test_everything_set() -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "SESSION_MAX_AGE_DAYS": "-1"}, "SESSION_MAX_AGE_DAYS"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "SESSION_MAX_AGE_DAYS": "week"}, "SESSION_MAX_AGE_DAYS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "SESSION_MAX_AGE_DAYS": "nan"}, "SESSION_MAX_AGE_DAYS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "SESSION_MAX_AGE_DAYS": "inf"}, "SESSION_MAX_AGE_DAYS"),
     ],
 )
 def test_bad_environment_says_what_to_set(env: dict[str, str], message: str) -> None:
@@ -91,3 +93,14 @@ def test_log_records_never_carry_the_token() -> None:
     formatted = logging.Formatter().format(record)
     assert TOKEN not in formatted
     assert formatted.count("<token>") == 2  # in the message and in the traceback
+
+
+def test_a_malformed_log_call_is_not_turned_into_an_exception() -> None:
+    undo = install_redaction(Secret(TOKEN))
+    try:
+        record = logging.getLogger("any").makeRecord(
+            "any", logging.INFO, __file__, 1, "%d", ("not a number",), None
+        )
+    finally:
+        undo()
+    assert record.msg == "%d"  # left for logging to report, as without redaction

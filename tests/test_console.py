@@ -51,3 +51,9 @@ def test_unknown_input_gets_a_kind_answer(tmp_path: Path) -> None:
     assert "не удалось разобрать ответ" in out
     assert "Такой команды нет" in out
     assert "Хорошо, остановились" in out
+
+
+def test_help_keeps_the_numbered_choices_usable(tmp_path: Path) -> None:
+    out = run_console(tmp_path / "db.sqlite3", ["/complaint", "/help", "2"])
+    assert "/complaint — начать" in out
+    assert "Защита покупателя по этому заказу ещё действует?" in out  # «2» pressed «Нет»

@@ -441,3 +441,17 @@ async def test_an_english_speaking_user_gets_english(bot: Bot, fake: FakeTelegra
     assert "buyer@aliexpress.com" in answer.text
     anna = Person(fake, 3004, language="de")  # no German catalog: Russian, the default
     assert "Вы подтвердили получение заказа?" in (await anna.command("/complaint")).text
+
+
+async def test_unmatched_text_after_the_answer_is_a_one_line_reask(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.say("нет")
+    await anya.say("сделка закрыта")
+    answer = await anya.say("подделка")
+    assert "Intellectual Property Rights" in answer.text
+    reask = await anya.say("спасибо!")
+    assert (
+        reask.text
+        == "Извините, не удалось разобрать ответ. Нажмите кнопку ниже или ответьте парой слов."
+    )
+    assert reask.button_labels() == ["Другая проблема", "Начать заново"]

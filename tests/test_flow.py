@@ -225,6 +225,9 @@ def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], 
         ("продавец украл мои фото", "photos"),
         ("использует мои фотографии", "photos"),
         ("просит оплатить вне сайта", "other"),
+        ("продавец просит оплатить на карту", "other"),
+        ("посылка пришла, но не работает", "broken"),
+        ("я оплатил, а заказ не оплачен", "unpaid"),
         ("продавец грубит", "other"),
         ("другое", "other"),
     ],
@@ -258,7 +261,9 @@ def test_typed_problem_on_the_answer_screen_switches_answer(walk: Walk) -> None:
     assert walk.session.box == "pictures"
 
 
-@pytest.mark.parametrize("text", ["картошка", "", "🙂", "asdf " * 2000, "да нет"])
+@pytest.mark.parametrize(
+    "text", ["картошка", "", "🙂", "asdf " * 2000, "да нет", "не знаю", "не помню", "не уверена"]
+)
 def test_unmatched_text_gets_a_reask_with_the_same_buttons(walk: Walk, text: str) -> None:
     walk.begin()
     before = walk.session
@@ -345,3 +350,56 @@ def test_text_outside_a_conversation_greets(flow: Flow) -> None:
     assert t.screen.kind is ScreenKind.GREETING
     assert t.session is not None
     assert t.session.step is Step.START
+
+
+# ---- updates redelivered after a crash --------------------------------------------------
+
+
+def _redelivered(walk: Walk) -> Context:
+    """The context of the update that was applied last, delivered again."""
+    return replace(CTX, update_id=walk.update_id)
+
+
+def test_redelivered_typed_answer_is_not_applied_twice(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    walk.say("нет")
+    assert walk.session is not None
+    again = flow.say(walk.session, "нет", _redelivered(walk))
+    assert again.replay
+    assert again.session is None  # not moved on to the next question a second time
+    assert again.screen is not None
+    assert again.screen.step is Step.PROTECTION
+
+
+@pytest.mark.parametrize("event", ["begin", "cancel", "greet"])
+def test_redelivered_commands_are_not_applied_twice(flow: Flow, walk: Walk, event: str) -> None:
+    walk.begin()
+    walk.press(NO)
+    assert walk.session is not None
+    again = getattr(flow, event)(walk.session, _redelivered(walk))
+    assert again.replay
+    assert again.session is None
+
+
+def test_redelivered_press_on_another_message_is_shown_not_applied(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    assert walk.session is not None
+    seq = walk.session.seq
+    walk.press(NO)
+    assert walk.session is not None
+    again = flow.press(walk.session, seq, NO, 12345, _redelivered(walk))
+    assert again.replay
+    assert again.session is None
+
+
+def test_lower_update_ids_after_a_quiet_week_are_new_updates(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    walk.update_id = 900_000
+    walk.say("нет")
+    assert walk.session is not None
+    # A week later Telegram counts from a lower number: that is a new update.
+    later = replace(CTX, update_id=12_345, now=walk.session.updated_at + 7 * 86400)
+    t = flow.cancel(walk.session, later)
+    assert not t.replay
+    assert t.session is not None
+    assert t.session.step is Step.CANCELLED

@@ -9,7 +9,7 @@ from bot.matching import Matcher, normalize, stem, stems_match
 YES_NO = Matcher(
     {
         "yes": ["да", "подтвердил"],
-        "no": ["нет", "не", "не подтверждал"],
+        "no": ["нет", "не подтверждал"],
         "idk": ["не знаю", "не помню"],
     }
 )
@@ -61,12 +61,20 @@ def test_short_words_must_be_exact(a: str, b: str) -> None:
         ("не знаю", "idk"),
         ("Не помню уже", "idk"),
         ("да нет", None),  # both: ask again
+        ("не", None),
         ("картошка", None),
         ("", None),
     ],
 )
 def test_longest_phrase_wins_and_ties_are_ambiguous(text: str, expected: str | None) -> None:
     assert YES_NO.match(text) == expected
+
+
+def test_negation_belongs_to_the_next_word() -> None:
+    matcher = Matcher({"not_arrived": ["не пришла"], "broken": ["не работает"]})
+    assert matcher.match("посылка пришла, но не работает") == "broken"
+    assert matcher.match("посылка не пришла") == "not_arrived"
+    assert matcher.match("посылка НЕ ПРИШЛА") == "not_arrived"
 
 
 def test_huge_text_is_cheap_and_safe() -> None:

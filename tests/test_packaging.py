@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = textwrap.dedent(
     """
     import bot
-    from bot.app import Content
+    from bot.service import Content
     from bot.flow import Step, Session
     from bot.resources import resource_path
 

@@ -170,3 +170,14 @@ def test_interpolated_values_are_escaped(ru: Translator) -> None:
     text = ru.pgettext("answer", "%(email)s: %(who)s", email="<b>x&y</b>", who="a < b")
     assert text == "&lt;b&gt;x&amp;y&lt;/b&gt; — a &lt; b"
     parse_html(text)
+
+
+def test_in_a_group_the_problem_question_asks_for_a_button_only(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    session = replace(BASE, step=Step.PROBLEM, route=Route.LATE)
+    private = renderer.view(flow.screen(session), session, ru)
+    group = renderer.view(flow.screen(session), session, ru, private_link="https://t.me/b?start=x")
+    assert "своими словами" in private.text
+    assert "своими словами" not in group.text
+    assert group.keyboard[-1][0].url == "https://t.me/b?start=x"

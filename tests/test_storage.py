@@ -61,6 +61,35 @@ async def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     await store.close()
 
 
+def test_two_processes_creating_the_database_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    opener = (
+        "import asyncio, sys; from bot.storage import SessionStore\n"
+        "async def main():\n    s = await SessionStore.open(sys.argv[1]); await s.close()\n"
+        "asyncio.run(main())"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", opener, str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_prunes_in_batches(tmp_path: Path) -> None:
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    for user_id in range(25):
+        await store.save(make_session(user_id=user_id, updated_at=float(user_id)))
+    assert await store.prune(older_than=20.0, batch=7) == 20
+    assert await store.count_sessions() == 5
+    assert await store.get(1, 3) is None  # not served from memory after pruning
+    await store.close()
+
+
 async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with sqlite3.connect(path) as conn:
@@ -114,7 +143,9 @@ async def test_an_outcome_is_recorded_once_and_kept_after_pruning(tmp_path: Path
 async def test_migrates_a_version_1_database_keeping_its_sessions(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with sqlite3.connect(path) as conn:
-        conn.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
         conn.execute(
             "INSERT INTO sessions VALUES (5, 5, 'confirmed', 1, 'ru', '{}', NULL, NULL, NULL,"
             " 10, 3, 0.0, 0.0)"
