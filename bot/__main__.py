@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from telegram.error import InvalidToken, NetworkError
@@ -13,9 +14,21 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import ConfigError, Settings
 from bot.console import run_console
 from bot.logs import setup_logging
+from bot.polling import run_polling
 from bot.storage import StorageError
 
 log = logging.getLogger("bot")
+
+
+async def serve(settings: Settings) -> None:
+    """Run the bot until SIGINT or SIGTERM; in-flight updates finish first."""
+    application = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_polling(application, ALLOWED_UPDATES, stop)
+    log.info("stopped")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.console:
             asyncio.run(run_console(settings))
             return 0
-        application = build_application(settings)
-        # Pending updates are kept on purpose: after a crash they are what the bot owes.
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        asyncio.run(serve(settings))
     except InvalidToken:
         print(
             "error: Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather",

@@ -1098,6 +1098,8 @@ class FakeTelegram:
         self._query_counter = 0
         self._file_counter = 0
         self._faults: dict[str, list[_Fault]] = {}
+        self._hangs: set[str] = set()
+        self._stopped = asyncio.Event()
         self._inflight = 0
         self._last_activity = time.monotonic()
         self._poll_generation = 0
@@ -1174,6 +1176,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Stop serving; pending long polls end with an empty result."""
         self._stopping = True
+        self._stopped.set()
         self._wakeup.set()
         runner, self._runner = self._runner, None
         if runner is not None:
@@ -1466,6 +1469,13 @@ class FakeTelegram:
             _Fault(status, description, retry_after, times)
         )
 
+    def hang_next(self, method: str) -> None:
+        """The next call of ``method`` never answers (until the server stops).
+
+        For crashes in the middle of a call: the bot waits on it while the test kills it.
+        """
+        self._hangs.add(method.lower())
+
     # ----------------------------------------------------------------------- internals
 
     def _report(self, headline: str) -> str:
@@ -1609,6 +1619,14 @@ class FakeTelegram:
             fault = self._take_fault(method)
             if fault is not None:
                 raise fault
+            if method.lower() in self._hangs:
+                self._hangs.discard(method.lower())
+                self._inflight -= 1  # a hung call must not keep wait_processed waiting
+                try:
+                    await self._stopped.wait()
+                finally:
+                    self._inflight += 1
+                raise ApiError(502, "Bad Gateway", validation=False)
             if entry is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await entry[1](call.params)

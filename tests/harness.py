@@ -2,46 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from bot.app import ALLOWED_UPDATES, AnyApplication, build_application
 from bot.config import Secret, Settings
+from bot.polling import run_polling
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 JSON = dict[str, Any]
 
 
 class Bot:
-    """The real application, polling the fake; can be stopped and started again."""
+    """The real application, polling the fake as ``python -m bot`` does; can be restarted."""
 
     def __init__(self, fake: FakeTelegram, db: Path) -> None:
+        self._fake = fake
         self.settings = Settings(
             token=Secret(fake.token), api_base_url=fake.base_url, database_path=db
         )
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
         self.app: AnyApplication | None = None
 
     async def start(self) -> None:
         self.app = build_application(self.settings)
-        # The same order as Application.run_polling: initialize, post_init, start.
-        await self.app.initialize()
-        assert self.app.post_init is not None
-        await self.app.post_init(self.app)
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(
+            run_polling(self.app, ALLOWED_UPDATES, self._stop, long_poll_s=1)
         )
+        # Ready once the first long poll is waiting.
+        fake = self._fake
+        await fake.wait_for(lambda: fake.waiting_polls > 0 or self._task_failed())
+
+    def _task_failed(self) -> bool:
+        if self._task is not None and self._task.done():
+            self._task.result()  # raises what made it stop
+        return False
 
     async def stop(self) -> None:
-        if self.app is None:
+        if self._task is None:
             return
-        assert self.app.updater is not None
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-        assert self.app.post_shutdown is not None
-        await self.app.post_shutdown(self.app)
+        self._stop.set()
+        await self._task
+        self._task = None
         self.app = None
 
 

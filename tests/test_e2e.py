@@ -315,24 +315,40 @@ def start_process(fake: FakeTelegram, db: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def test_kill_9_loses_nothing(fake: FakeTelegram, tmp_path: Path, anya: Person) -> None:
-    db = tmp_path / "bot.sqlite3"
+async def started(fake: FakeTelegram, db: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m bot` and wait until it polls (deleteWebhook comes just before)."""
+    before = len(fake.calls_of("deleteWebhook"))
     proc = start_process(fake, db)
+    await fake.wait_for(lambda: len(fake.calls_of("deleteWebhook")) > before, timeout=30)
+    return proc
+
+
+def kill_9(proc: subprocess.Popen[bytes]) -> str:
+    proc.send_signal(signal.SIGKILL)
+    return proc.communicate(timeout=30)[0].decode()
+
+
+def stored_step(db: Path, user_id: int) -> str | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT step FROM sessions WHERE user_id = ?", (user_id,)).fetchone()
+    return row[0] if row else None
+
+
+async def test_kill_9_between_steps_loses_nothing(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    proc = await started(fake, db)
     try:
-        await fake.wait_for(lambda: bool(fake.calls_of("getUpdates")), timeout=30)
         await anya.command("/complaint")
         await anya.tap("Да")
         before = anya.last
         assert "меньше 15 дней назад?" in before.text
     finally:
-        proc.send_signal(signal.SIGKILL)
-        output = proc.communicate(timeout=30)[0].decode()
-    assert fake.token not in output  # nor in any log line
+        output = kill_9(proc)
 
-    polls = len(fake.calls_of("getUpdates"))
-    proc = start_process(fake, db)
+    proc = await started(fake, db)
     try:
-        await fake.wait_for(lambda: len(fake.calls_of("getUpdates")) > polls, timeout=30)
         after = await anya.tap("Нет, больше", before)
         assert "Что случилось?" in after.text
         answer = await anya.tap("Посылка так и не пришла")
@@ -340,7 +356,37 @@ async def test_kill_9_loses_nothing(fake: FakeTelegram, tmp_path: Path, anya: Pe
     finally:
         proc.send_signal(signal.SIGTERM)
         output += proc.communicate(timeout=30)[0].decode()
-    assert fake.token not in output
+    assert proc.returncode == 0
+    assert fake.token not in output  # nor in any log line, even at DEBUG
+    fake.assert_clean()
+
+
+async def test_kill_9_while_replying_is_finished_after_restart(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    proc = await started(fake, db)
+    try:
+        question = await anya.command("/complaint")
+        # The step is stored, then the bot is killed while it answers the press.
+        fake.hang_next("answerCallbackQuery")
+        fake.press_button(anya.user, question, "Нет")
+        await fake.wait_for(lambda: stored_step(db, anya.chat_id) == "protection")
+        assert "Вы подтвердили получение заказа?" in anya.last.text  # not shown yet
+    finally:
+        kill_9(proc)
+
+    proc = await started(fake, db)
+    try:
+        # Telegram delivers the unconfirmed press again: it is shown, not applied twice.
+        await fake.wait_processed()
+        assert "Защита покупателя по этому заказу ещё действует?" in anya.last.text
+        assert stored_step(db, anya.chat_id) == "protection"
+        after = await anya.tap("Нет / сделка закрыта")
+        assert "Что случилось?" in after.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
     fake.assert_clean()
 
 
