@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 from telegram import (
     Bot,
@@ -43,6 +44,7 @@ from bot.service import Conversations, Event, Kind, Reply
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+T = TypeVar("T")
 
 #: The command that starts the conversation, also as the /start deep-link payload.
 COMPLAINT = "complaint"
@@ -100,6 +102,23 @@ class ShownMessages:
             self._shown.popitem(last=False)
 
 
+class BoundedSet(Generic[T]):
+    """A set that forgets its oldest members beyond ``capacity``."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[T, None] = OrderedDict()
+
+    def add(self, item: T) -> None:
+        self._items[item] = None
+        self._items.move_to_end(item)
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+
 class TelegramTransport:
     """The bot's handlers, bound to one :class:`Conversations` service."""
 
@@ -113,6 +132,8 @@ class TelegramTransport:
         self.inline_cards = inline_cards
         self.bot_username = bot_username
         self.shown = ShownMessages()
+        #: Callback queries answered already, so the error handler never answers twice.
+        self.answered: BoundedSet[str] = BoundedSet(10_000)
 
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
@@ -177,6 +198,10 @@ class TelegramTransport:
         await self._message_event(update, context, Kind.UNKNOWN_COMMAND)
 
     async def on_other(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is not None and message.caption:  # a photo with words: read the words
+            await self._message_event(update, context, Kind.SAY, message.caption)
+            return
         await self._message_event(update, context, Kind.HINT)
 
     async def on_press(self, update: Update, context: Context) -> None:
@@ -197,10 +222,16 @@ class TelegramTransport:
             )
         )
         # Answer first: the spinner on the button stops whatever happens next.
-        try:
-            await query.answer(reply.notice, show_alert=reply.alert)
-        except BadRequest as exc:  # a redelivered press is too old to answer
-            log.info("could not answer callback query of update %s: %s", update.update_id, exc)
+        self.answered.add(query.id)
+        for attempt in (1, 2):
+            try:
+                await query.answer(reply.notice, show_alert=reply.alert)
+                break
+            except BadRequest as exc:  # too old: a press redelivered after a restart
+                log.info("callback query of update %s not answered: %s", update.update_id, exc)
+                break
+            except TelegramError as exc:  # a hiccup: once more, then draw the screen anyway
+                log.info("answering update %s failed (try %d): %s", update.update_id, attempt, exc)
         if message is None:
             return
         if reply.stale:  # the presser owns it: someone else's press is refused before this
@@ -219,6 +250,7 @@ class TelegramTransport:
                 # The message can no longer be edited (deleted, too old): draw a new one.
                 log.info("edit failed in update %s (%s); sending anew", update.update_id, exc)
                 await self._send(context, chat_id, reply)
+                await self._strip_keyboard(context, chat_id, message.message_id)
                 return
         self.shown.put(chat_id, message.message_id, text, markup)
 
@@ -274,11 +306,12 @@ class TelegramTransport:
             return
         user = update.effective_user
         tr = self.conversations.translator(None, user.language_code if user else None)
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer()
-        except TelegramError:
-            pass  # already answered before the failure
+        query = update.callback_query
+        if query is not None and query.id not in self.answered:
+            try:
+                await query.answer()
+            except TelegramError as exc:
+                log.info("could not answer callback query of update %s: %s", update_id, exc)
         try:
             await context.bot.send_message(
                 update.effective_chat.id, self.conversations.renderer.error(tr)
@@ -288,7 +321,9 @@ class TelegramTransport:
 
     # ---- internals -----------------------------------------------------------------------
 
-    async def _message_event(self, update: Update, context: Context, kind: Kind) -> None:
+    async def _message_event(
+        self, update: Update, context: Context, kind: Kind, text: str | None = None
+    ) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
@@ -298,7 +333,7 @@ class TelegramTransport:
                 chat_id=message.chat.id,
                 user_id=user.id,
                 language_code=user.language_code,
-                text=message.text or "",
+                text=(message.text or "") if text is None else text,
                 update_id=update.update_id,
                 group=_is_group(message.chat),
             )

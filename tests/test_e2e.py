@@ -501,3 +501,44 @@ async def test_unmatched_text_after_the_answer_is_a_one_line_reask(bot: Bot, any
         == "Извините, не удалось разобрать ответ. Нажмите кнопку ниже или ответьте парой слов."
     )
     assert reask.button_labels() == ["Другая проблема", "Начать заново"]
+
+
+async def test_a_failed_answer_is_retried_and_the_screen_still_moves(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    await anya.command("/complaint")
+    fake.fail_next("answerCallbackQuery", 500, "Internal Server Error")
+    moved = await anya.tap("Нет")
+    assert "Защита покупателя" in moved.text  # assert_clean: the press was answered
+
+
+async def test_a_failed_edit_is_answered_once_and_explained(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    await anya.command("/complaint")
+    fake.fail_next("editMessageText", 500, "Internal Server Error")
+    await anya.tap("Нет")
+    assert "что-то сломалось" in anya.last.text  # assert_clean: no second answer
+    # The old keyboard still works: it redraws where the conversation is.
+    await anya.tap("Нет", anya.messages[0])
+    assert "Защита покупателя" in anya.messages[0].text
+
+
+async def test_an_uneditable_message_is_drawn_anew_without_a_dead_keyboard(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    question = await anya.command("/complaint")
+    fake.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    await anya.tap("Нет")
+    assert "Защита покупателя" in anya.last.text
+    assert anya.last.message_id != question.message_id
+    assert not anya.messages[0].buttons()
+
+
+async def test_a_photo_with_words_is_read(bot: Bot, fake: FakeTelegram, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.say("нет")
+    await anya.say("закончилась")
+    fake.send_photo(anya.user, caption="вот, посылка так и не пришла")
+    await fake.wait_processed()
+    assert "Products not received" in anya.last.text
