@@ -7,9 +7,11 @@ Sessions go to the same SQLite file as the Telegram bot, as user 0 in chat 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -58,7 +60,7 @@ class Console:
             await self._show(await self._handle(Kind.GREET))
         while True:
             try:
-                line = (await asyncio.to_thread(self._read, "> ")).strip()
+                line = (await self._read_line("> ")).strip()
             except EOFError:
                 break
             if not line:
@@ -67,6 +69,33 @@ class Console:
                 break
             await self._show(await self._dispatch(line))
         self._print("")
+
+    async def _read_line(self, prompt: str) -> str:
+        """``input()`` in a daemon thread: Ctrl-C then ends the program at once.
+
+        (``asyncio.to_thread`` would make the interpreter wait for the blocked read.)
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str] = loop.create_future()
+
+        def settle(value: str | None, error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(value or "")
+
+        def read() -> None:
+            try:
+                value, error = self._read(prompt), None
+            except BaseException as exc:  # EOFError, mostly: handed to the loop
+                value, error = None, exc
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+                loop.call_soon_threadsafe(settle, value, error)
+
+        threading.Thread(target=read, daemon=True).start()
+        return await done
 
     async def _dispatch(self, line: str) -> Reply:
         if line.isdigit() and 1 <= int(line) <= len(self._buttons):

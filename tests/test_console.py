@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,23 @@ def test_help_keeps_the_numbered_choices_usable(tmp_path: Path) -> None:
     out = run_console(tmp_path / "db.sqlite3", ["/complaint", "/help", "2"])
     assert "/complaint — начать" in out
     assert "Защита покупателя по этому заказу ещё действует?" in out  # «2» pressed «Нет»
+
+
+def test_ctrl_c_ends_the_console_at_once(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "db.sqlite3")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--console"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,  # kept open: the console waits for a line
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    while "Пожаловаться на продавца" not in proc.stdout.readline():
+        pass
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Traceback" not in stderr
