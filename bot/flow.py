@@ -80,6 +80,8 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "other",
 )
 PROBLEM_PREFIX = "p."
+#: The answers key of a problem described before the questions.
+HINT = "hint"
 #: Telegram keeps an unconfirmed update for 24 hours.
 REDELIVERY_WINDOW_S = 24 * 3600
 
@@ -165,6 +167,8 @@ class Flow:
             step: Matcher({c: words(c) for c in (*choices, RESTART)})
             for step, choices in _QUESTION_CHOICES.items()
         }
+        # On the greeting, «да» means «let's go» too.
+        self._answer_matchers[Step.START] = Matcher({BEGIN: [*words(BEGIN), *words(YES)]})
         problem_words = {
             PROBLEM_PREFIX + p.id: [w for ws in p.keywords.values() for w in ws]
             for p in guide.problems
@@ -200,13 +204,13 @@ class Flow:
         """``/start``: the greeting with a button that starts the conversation."""
         if replayed := self._replayed(session, ctx):
             return replayed
-        return self._move(session, ctx, Step.START, answers={})
+        return self._move(session, ctx, Step.START, answers={}, fresh=True)
 
     def begin(self, session: Session | None, ctx: Context) -> Transition:
         """``/complaint``, ``/start complaint`` or the greeting's button: a new conversation."""
         if replayed := self._replayed(session, ctx):
             return replayed
-        return self._move(session, ctx, Step.CONFIRMED, answers={})
+        return self._move(session, ctx, Step.CONFIRMED, answers={}, fresh=True)
 
     def cancel(self, session: Session | None, ctx: Context) -> Transition:
         """``/cancel``: end the conversation politely."""
@@ -260,11 +264,21 @@ class Flow:
         return moved
 
     def say(self, session: Session | None, text: str, ctx: Context) -> Transition:
-        """Typed text: matched against the choices of the current step."""
-        if session is None or not session.active:
-            return self.greet(session, ctx)
+        """Typed text: matched against the choices of the current step.
+
+        Outside a conversation, or on the greeting, a described problem starts the
+        conversation and is remembered, so the problem question is skipped later.
+        """
         if replayed := self._replayed(session, ctx):
             return replayed
+        idle = session is None or not session.active
+        if idle or (session is not None and session.step is Step.START):
+            problem = self._match_problem(self._problem_matcher, text)
+            if problem is not None and problem.startswith(PROBLEM_PREFIX):
+                hint = {HINT: problem.removeprefix(PROBLEM_PREFIX)}
+                return self._move(session, ctx, Step.CONFIRMED, answers=hint, fresh=True)
+        if idle or session is None:
+            return self.greet(session, ctx)
         choice = self._match(session.step, text)
         if choice is None:
             return self._move(session, ctx, session.step, notice=Notice.REASK)
@@ -311,12 +325,12 @@ class Flow:
     def _choose(self, session: Session, choice: str, ctx: Context) -> Transition:
         step, answers = session.step, session.answers
         if choice == RESTART:
-            return self._move(session, ctx, Step.CONFIRMED, answers={})
+            return self._move(session, ctx, Step.CONFIRMED, answers={}, fresh=True)
         if step is Step.START and choice == BEGIN:
-            return self._move(session, ctx, Step.CONFIRMED, answers={})
+            return self._move(session, ctx, Step.CONFIRMED, answers={}, fresh=True)
         if step is Step.CONFIRMED:
             next_step = Step.RECENT if choice == YES else Step.PROTECTION
-            return self._move(session, ctx, next_step, answers={"confirmed": choice})
+            return self._move(session, ctx, next_step, answers={**answers, "confirmed": choice})
         if step is Step.PROTECTION:
             answered = {**answers, "protection": choice}
             if choice == YES:
@@ -349,6 +363,11 @@ class Flow:
     def _to_problem(
         self, session: Session, ctx: Context, answers: Mapping[str, str], route: Route
     ) -> Transition:
+        """Ask what went wrong, unless the buyer said so in their first message."""
+        hinted = answers.get(HINT)
+        if hinted and self.guide.has_problem(hinted):
+            routed = replace(session, route=route, answers=answers)
+            return self._choose(replace(routed, step=Step.PROBLEM), PROBLEM_PREFIX + hinted, ctx)
         return self._move(session, ctx, Step.PROBLEM, answers=answers, route=route)
 
     def _move(
@@ -358,9 +377,11 @@ class Flow:
         step: Step,
         *,
         answers: Mapping[str, str] | None = None,
+        fresh: bool = False,
         notice: Notice | None = None,
         **changes: object,
     ) -> Transition:
+        """Move ``session`` to ``step`` (``fresh``: as a new conversation)."""
         if session is None:
             session = Session(
                 chat_id=ctx.chat_id,
@@ -370,7 +391,7 @@ class Flow:
                 created_at=ctx.now,
                 updated_at=ctx.now,
             )
-        if answers is not None and not answers:  # a new conversation
+        if fresh:
             changes = {"route": None, "problem": None, "box": None, "outcome_at": None, **changes}
             session = replace(session, created_at=ctx.now)
         new = replace(

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-#: Only the beginning of a long text is read: the answer to a question is short, and this
-#: keeps a 4096-character message as cheap as a word.
-MAX_TOKENS = 40
+#: Only the beginning of a long text is read (about a screenful): enough for a story that
+#: ends with the point, and it keeps a 4096-character message cheap.
+MAX_TOKENS = 120
 
 _WORD = re.compile(r"[0-9a-zа-я]+")
 

@@ -193,6 +193,13 @@ def test_answer_offers_another_problem_and_start_over(walk: Walk) -> None:
         (["ДА", "Не помню"], Step.PROBLEM),
         (["нет", "да", "покажи жалобу"], Step.PROBLEM),
         (["нет", "нет", "заново"], Step.CONFIRMED),
+        (["нет", "ещё не закончилась"], Step.DISPUTE),
+        (["нет", "защита не истекла"], Step.DISPUTE),
+        (["Подтвердил получение, но товар не тот"], Step.RECENT),
+        (["подтвердила, не проверив товар"], Step.RECENT),
+        (["да", "не больше недели"], Step.DISPUTE),
+        (["да", "вчера"], Step.DISPUTE),
+        (["да", "месяц назад"], Step.PROBLEM),
     ],
 )
 def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], step: Step) -> None:
@@ -226,6 +233,22 @@ def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], 
         ("использует мои фотографии", "photos"),
         ("просит оплатить вне сайта", "other"),
         ("продавец просит оплатить на карту", "other"),
+        ("продавец просит оплатить через вотсап", "other"),
+        ("пришло не то, что заказывал", "wrong_variant"),
+        ("пришла не та модель", "wrong_variant"),
+        ("прислали другое", "wrong_variant"),
+        ("пришло не всё", "poor_quality"),
+        ("трек-номер не работает", "not_arrived"),
+        ("получил, а он не работает", "broken"),
+        ("посылка застряла на таможне", "not_arrived"),
+        ("деньги сняли", "unpaid"),
+        ("продавец не отвечает", "other"),
+        (
+            "заказала куртку месяц назад, продавец долго не отправлял, потом трек появился, и "
+            "посылка шла очень долго через разные страны, я ждала и ждала, наконец куртка "
+            "пришла, но не тот размер",
+            "wrong_variant",
+        ),
         ("посылка пришла, но не работает", "broken"),
         ("я оплатил, а заказ не оплачен", "unpaid"),
         ("продавец грубит", "other"),
@@ -403,3 +426,47 @@ def test_lower_update_ids_after_a_quiet_week_are_new_updates(flow: Flow, walk: W
     assert not t.replay
     assert t.session is not None
     assert t.session.step is Step.CANCELLED
+
+
+# ---- the first message -----------------------------------------------------------------------
+
+
+def test_a_problem_described_first_starts_and_is_remembered(walk: Walk) -> None:
+    t = walk.say("здравствуйте, посылка так и не пришла")
+    assert walk.step is Step.CONFIRMED
+    assert t.screen is not None
+    assert t.screen.step is Step.CONFIRMED
+    walk.say("нет")
+    walk.say("закончилась")
+    # The problem question is skipped: the buyer told it already.
+    assert walk.step is Step.ANSWER
+    assert walk.session is not None
+    assert walk.session.box == "not_received"
+    assert walk.session.route is Route.DEAL_CLOSED
+    walk.press(OTHER)  # and can still pick another one
+    assert walk.step is Step.PROBLEM
+
+
+def test_a_remembered_problem_also_follows_the_dispute_route(walk: Walk) -> None:
+    walk.say("подделка")
+    walk.press(YES)
+    walk.press(YES)
+    assert walk.step is Step.DISPUTE
+    walk.press(COMPLAINT)
+    assert walk.session is not None
+    assert (walk.step, walk.session.box, walk.session.route) == (Step.ANSWER, "ipr", Route.PLAN_B)
+
+
+@pytest.mark.parametrize("text", ["да", "давайте", "начать"])
+def test_yes_on_the_greeting_begins(flow: Flow, walk: Walk, text: str) -> None:
+    walk._apply(flow.greet(None, CTX))
+    walk.say(text)
+    assert walk.step is Step.CONFIRMED
+
+
+def test_small_talk_on_the_greeting_is_reasked(flow: Flow, walk: Walk) -> None:
+    walk._apply(flow.greet(None, CTX))
+    t = walk.say("привет")
+    assert walk.step is Step.START
+    assert t.screen is not None
+    assert t.screen.notice is Notice.REASK
