@@ -57,10 +57,10 @@ class Guide:
     answer_keywords: Mapping[str, Mapping[str, tuple[str, ...]]]
     seed_steps: tuple[str, ...]
     today_steps: tuple[str, ...]
-    common_evidence: tuple[str, ...]
     dispute_steps: tuple[str, ...]
     dispute_evidence: tuple[str, ...]
-    dispute_facts: tuple[str, ...]
+    dispute_facts: tuple[str, ...]  # what has changed since the seed
+    dispute_warnings: tuple[str, ...]
     addresses: tuple[Address, ...]
 
     def problem(self, problem_id: str) -> Problem:
@@ -71,12 +71,6 @@ class Guide:
 
     def has_problem(self, problem_id: str) -> bool:
         return any(p.id == problem_id for p in self.problems)
-
-    def box(self, box_id: str) -> Box:
-        for box in self.boxes:
-            if box.id == box_id:
-                return box
-        raise KeyError(box_id)
 
 
 class GuideError(ValueError):
@@ -130,12 +124,10 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
             answer_keywords=answer_keywords,
             seed_steps=_strings(raw["complaint"]["seed_steps"], "complaint.seed_steps"),
             today_steps=_strings(raw["complaint"]["today_steps"], "complaint.today_steps"),
-            common_evidence=_strings(
-                raw["complaint"]["common_evidence"], "complaint.common_evidence"
-            ),
             dispute_steps=_strings(raw["dispute"]["steps"], "dispute.steps"),
             dispute_evidence=_strings(raw["dispute"]["evidence"], "dispute.evidence"),
             dispute_facts=_strings(raw["dispute"]["facts"], "dispute.facts"),
+            dispute_warnings=_strings(raw["dispute"]["warnings"], "dispute.warnings"),
             addresses=tuple(Address(email=a["email"], who=a["who"]) for a in raw["addresses"]),
         )
     except KeyError as exc:

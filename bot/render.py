@@ -130,8 +130,8 @@ class Renderer:
                 "notice",
                 "Where to look: open My orders and then this order. The order page shows "
                 "<b>Buyer protection: N days left</b>. If there is no such line or the order "
-                "is completed, protection is over. It lasts 60, 75 or 90 days, depending on "
-                "the delivery.",
+                "is completed, protection is over. <i>Now</i> it lasts 60, 75 or 90 days, "
+                "depending on the delivery.",
             )
         if notice is Notice.STALE:
             return tr.pgettext(
@@ -316,7 +316,8 @@ class Renderer:
         return _lines(
             tr.pgettext("question", "<b>Did you confirm receipt less than 15 days ago?</b>"),
             tr.pgettext(
-                "question", "For 15 days after confirming receipt a dispute is still possible."
+                "question",
+                "<i>Now</i> a dispute is still possible for 15 days after confirming receipt.",
             ),
         )
 
@@ -356,16 +357,26 @@ class Renderer:
             tr.pgettext("dispute", "<b>What to gather:</b>"),
             _bullets([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_evidence]),
             "",
-            tr.pgettext("dispute", "<b>Good to know (<i>now</i>):</b>"),
-            _bullets([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_facts]),
+            tr.pgettext("dispute", "<b>Good to know:</b>"),
+            _bullets(
+                [self._now(tr, s) for s in g.dispute_facts]
+                + [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_warnings]
+            ),
         )
 
     def _problem_question(self, session: Session, tr: Translator, group: bool) -> Html:
         intro = {
-            Route.DEAL_CLOSED: tr.pgettext(
-                "problem",
-                "The deal is closed or protection is over, so a dispute is no longer "
-                "possible: what remains is a complaint to AliExpress.",
+            Route.DEAL_CLOSED: _lines(
+                tr.pgettext(
+                    "problem",
+                    "The deal is closed or protection is over, so a dispute is no longer "
+                    "possible: what remains is a complaint to AliExpress.",
+                ),
+                tr.pgettext(
+                    "problem",
+                    "<i>Now</i> a dispute can also be opened within 15 days after the order "
+                    "is completed: if it was completed recently, try a dispute first.",
+                ),
             ),
             Route.LATE: tr.pgettext(
                 "problem",
@@ -400,6 +411,12 @@ class Renderer:
             ),
         )
 
+    @staticmethod
+    def _now(tr: Translator, *sentences: str) -> Html:
+        """Guide sentences about what has changed since the seed, flagged as today's."""
+        note = " ".join(tr.raw(GUIDE_CONTEXT, s) for s in sentences)
+        return tr.pgettext("answer", "<i>Now:</i> %(note)s", note=note)
+
     def _answer(self, session: Session, tr: Translator) -> Html:
         g = self.guide
         assert session.problem is not None
@@ -417,9 +434,7 @@ class Renderer:
             )
 
         def now(*sentences: str) -> Html:
-            """A note under a step: what has changed since the guide, flagged as today's."""
-            note = " ".join(tr.raw(GUIDE_CONTEXT, s) for s in sentences)
-            return Html("\n   " + tr.pgettext("answer", "<i>Now:</i> %(note)s", note=note))
+            return Html("\n   " + self._now(tr, *sentences))
 
         *first_steps, last_seed_step = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.seed_steps]
         steps = [
@@ -429,7 +444,6 @@ class Renderer:
             tr.pgettext("answer", "Describe what happened and attach the evidence."),
         ]
         evidence = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in problem.evidence]
-        evidence += [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.common_evidence]
         warning = tr.pgettext(
             "answer",
             "⚠️ A complaint by itself does not return money: refunds come only through "
@@ -480,6 +494,12 @@ class Renderer:
                 ]
             ),
             "\n".join(f"   {a}" for a in addresses),
+            "",
+            tr.pgettext(
+                "answer",
+                "Never pay or talk to the seller outside AliExpress: a seller asking for it "
+                "breaks the rules.",
+            ),
         )
 
     # ---- buttons -------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_unknown_input_gets_a_kind_answer(tmp_path: Path) -> None:
     out = run_console(tmp_path / "db.sqlite3", ["/complaint", "абракадабра", "/foo", "/cancel"])
     assert "не удалось разобрать ответ" in out
     assert "Такой команды нет" in out
-    assert "Хорошо, остановились" in out
+    assert "Хорошо, разговор прерван" in out
 
 
 def test_help_keeps_the_numbered_choices_usable(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ async def test_full_conversation_for_each_box(
 ) -> None:
     first = await anya.command("/complaint")
     await anya.tap("Нет")
-    protection = await anya.tap("Нет / сделка закрыта")
+    protection = await anya.tap("Нет, уже закончилась")
     assert "спор уже не открыть" in protection.text
     answer = await anya.tap(button)
     assert answer.message_id == first.message_id  # one message, edited in place
@@ -114,7 +114,7 @@ async def test_protection_running_gives_dispute_advice_then_complaint_on_request
     advice = await anya.tap("Да, ещё действует")
     assert "Откройте спор — жалоба пока не нужна." in advice.text
     assert "Как открыть спор" in advice.text
-    problem = await anya.tap("Всё равно показать жалобу")
+    problem = await anya.tap("Всё равно: как подать жалобу")
     assert "Что случилось?" in problem.text
     answer = await anya.tap("Подделка")
     assert "Если вы ещё не открыли спор, начните с него." in answer.text
@@ -126,7 +126,7 @@ async def test_dont_know_explains_the_countdown(bot: Bot, anya: Person) -> None:
     again = await anya.tap("Не знаю")
     assert "Защита покупателя: осталось N дней" in again.text
     assert "Защита покупателя по этому заказу ещё действует?" in again.text
-    assert again.button_labels() == ["Да, ещё действует", "Нет / сделка закрыта", "Не знаю"]
+    assert again.button_labels() == ["Да, ещё действует", "Нет, уже закончилась", "Не знаю"]
 
 
 async def test_confirmed_recently_is_dispute_first_plan_b_second(bot: Bot, anya: Person) -> None:
@@ -176,10 +176,10 @@ async def test_another_problem_and_start_over(bot: Bot, anya: Person) -> None:
 async def test_cancel_and_help(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     cancelled = await anya.command("/cancel")
-    assert "Хорошо, остановились" in cancelled.text
+    assert "Хорошо, разговор прерван" in cancelled.text
     assert all(not m.buttons() for m in anya.messages)  # no dead keyboard left behind
     nothing = await anya.command("/cancel")
-    assert "Сейчас нечего отменять" in nothing.text
+    assert "Отменять нечего" in nothing.text
     help_message = await anya.command("/help")
     for command in ("/complaint", "/cancel", "/help"):
         assert command in help_message.text
@@ -289,7 +289,7 @@ async def test_restart_in_the_middle_continues_from_the_old_message(
     second = Bot(fake, db)
     await second.start()
     try:
-        after = await anya.tap("Нет / сделка закрыта", before)
+        after = await anya.tap("Нет, уже закончилась", before)
         assert "Что случилось?" in after.text
         answer = await anya.tap("Подделка")
         assert "Intellectual Property Rights (IPR) Infringement" in answer.text
@@ -382,7 +382,7 @@ async def test_kill_9_while_replying_is_finished_after_restart(
         await fake.wait_processed()
         assert "Защита покупателя по этому заказу ещё действует?" in anya.last.text
         assert stored_step(db, anya.chat_id) == "protection"
-        after = await anya.tap("Нет / сделка закрыта")
+        after = await anya.tap("Нет, уже закончилась")
         assert "Что случилось?" in after.text
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -401,7 +401,7 @@ async def test_failed_send_gets_a_kind_error_message(
     fake.send_text(anya.user, "нет")
     await fake.wait_processed()
     # The step was stored before the failed reply; the error handler's message got through.
-    assert "что-то сломалось" in anya.last.text
+    assert "произошла ошибка" in anya.last.text
     question = await anya.say("не знаю")
     assert "Защита покупателя: осталось N дней" in question.text
 
@@ -518,7 +518,7 @@ async def test_a_failed_edit_is_answered_once_and_explained(
     await anya.command("/complaint")
     fake.fail_next("editMessageText", 500, "Internal Server Error")
     await anya.tap("Нет")
-    assert "что-то сломалось" in anya.last.text  # assert_clean: no second answer
+    assert "произошла ошибка" in anya.last.text  # assert_clean: no second answer
     # The old keyboard still works: it redraws where the conversation is.
     await anya.tap("Нет", anya.messages[0])
     assert "Защита покупателя" in anya.messages[0].text

@@ -116,7 +116,7 @@ async def test_two_people_in_a_group_do_not_cross(
     boriss = boris.last
     assert anyas.message_id != boriss.message_id
     assert boriss.reply_to_message_id == command["message_id"]  # answers the command
-    assert "Продолжить в личном чате" in boriss.button_labels()
+    assert "Пройти в личном чате" in boriss.button_labels()
     assert DEEP_LINK in str(boriss.reply_markup)
 
     # Interleaved: Аня says «Нет», Борис says «Да», then each goes on.
@@ -124,7 +124,7 @@ async def test_two_people_in_a_group_do_not_cross(
     await boris.tap("Да", boriss)
     assert "Защита покупателя" in message_of(fake, anyas.message_id)
     assert "меньше 15 дней назад?" in message_of(fake, boriss.message_id)
-    await anya.tap("Нет / сделка закрыта", fake.bot_messages(GROUP["id"])[0])
+    await anya.tap("Нет, уже закончилась", fake.bot_messages(GROUP["id"])[0])
     await boris.tap("Нет, больше", fake.bot_messages(GROUP["id"])[1])
     await anya.tap("Подделка", fake.bot_messages(GROUP["id"])[0])
     await boris.tap("Посылка так и не пришла", fake.bot_messages(GROUP["id"])[1])

@@ -122,7 +122,9 @@ def test_answer_has_everything_the_buyer_needs(
         assert "buyer@aliexpress.com" in plain
         assert "smallbizhelp@service.alibaba.com" in plain
         assert "из справочника" in plain  # the addresses are marked as the guide's
-        assert "Видео распаковки" in plain
+        unboxing = "Видео распаковки" in plain
+        assert unboxing == (problem.id in {"broken", "wrong_variant", "poor_quality", "fake"})
+        assert "Никогда не платите продавцу и не общайтесь с ним в обход AliExpress" in plain
         for line in problem.evidence:
             assert ru.raw("guide", line) in plain
         buttons = [
@@ -152,7 +154,7 @@ def test_dispute_advice_has_steps_evidence_and_no_complaint_needed(
     assert "Что собрать" in plain
     assert "2–3 дня" in plain
     assert [b.label for row in view.keyboard for b in row] == [
-        "Всё равно показать жалобу",
+        "Всё равно: как подать жалобу",
         "Начать заново",
     ]
 
@@ -162,7 +164,7 @@ def test_after_confirmation_dispute_is_flagged_as_today(
 ) -> None:
     session = replace(BASE, step=Step.DISPUTE, answers={"confirmed": YES, "recent": YES})
     plain, _ = parse_html(renderer.view(flow.screen(session), session, ru).text)
-    assert "Сейчас спор можно открыть в течение 15 дней" in plain
+    assert "Сейчас спор можно открыть в течение 15 дней после подтверждения" in plain
     assert "запасной вариант" in plain
 
 
