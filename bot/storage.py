@@ -9,7 +9,10 @@ up to date when the store opens.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -20,6 +23,8 @@ from typing import Any
 import aiosqlite
 
 from bot.flow import Route, Session, Step
+
+log = logging.getLogger(__name__)
 
 #: Migration N (1-based) takes a database from ``user_version`` N-1 to N. Each is a list of
 #: statements, run in one ``BEGIN IMMEDIATE`` transaction with the version check, so two
@@ -71,6 +76,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    # 3: the updated_at index cost two extra page writes on every step; pruning, an hourly
+    # job, walks the primary key in batches instead.
+    ("DROP INDEX sessions_updated_at",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -159,6 +167,9 @@ class SessionStore:
     #: always the stored one; bounded, so memory stays flat however many are stored.
     CACHE_SIZE = 4096
 
+    #: How often the write-ahead log is copied into the database file, off the step path.
+    CHECKPOINT_EVERY_S = 1.0
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         # One connection serves every coroutine. Every write is a single statement in
         # autocommit mode, so writes never interleave inside a transaction; each call is one
@@ -166,6 +177,7 @@ class SessionStore:
         self._conn = conn
         self.path = path
         self._cache: OrderedDict[tuple[int, int], Session] = OrderedDict()
+        self._checkpointer: asyncio.Task[None] | None = None
 
     def _remember(self, session: Session) -> None:
         key = (session.chat_id, session.user_id)
@@ -178,24 +190,61 @@ class SessionStore:
     async def open(cls, path: Path | str) -> SessionStore:
         """Open (creating if needed) the database at ``path`` and migrate it."""
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await cls._connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
+        try:
+            store = cls(conn, path)
+            await store._migrate()
+            # Checkpoints run on their own connection (see _checkpoint_forever); this one
+            # only falls back to checkpointing itself if the log grows past ~40 MB.
+            await conn.execute("PRAGMA wal_autocheckpoint=10000")
+            maintenance = await cls._connect(path)
+        except (sqlite3.DatabaseError, StorageError) as exc:
+            await conn.close()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
+        store._checkpointer = asyncio.create_task(store._checkpoint_forever(maintenance))
+        return store
+
+    @staticmethod
+    async def _connect(path: Path) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             # busy_timeout first: switching to WAL takes a lock another process may hold.
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            store = cls(conn, path)
-            await store._migrate()
-        except (sqlite3.DatabaseError, StorageError) as exc:
+        except BaseException:
             await conn.close()
-            if isinstance(exc, StorageError):
-                raise
-            raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
-        return store
+            raise
+        return conn
+
+    async def _checkpoint_forever(self, maintenance: aiosqlite.Connection) -> None:
+        """Copy committed pages from the log into the file, in the background.
+
+        A commit only appends to the write-ahead log; copying pages back (a checkpoint)
+        is what makes a write slow now and then. Done here, on a second connection and
+        its own thread, a conversation step never waits for it.
+        """
+        try:
+            while True:
+                await asyncio.sleep(self.CHECKPOINT_EVERY_S)
+                try:
+                    await maintenance.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("background checkpoint failed: %s", exc)
+        finally:
+            await maintenance.close()
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
         await self._conn.close()
 
     async def schema_version(self) -> int:
@@ -265,20 +314,30 @@ class SessionStore:
     async def prune(self, older_than: float, batch: int = 1000) -> int:
         """Delete conversations last touched before ``older_than`` (Unix seconds).
 
-        In batches, so that a large backlog never holds up the conversations for long.
-        Outcomes stay: they hold nothing personal and feed the statistics.
+        Walks the primary key in batches (there is no index on the time: it would cost
+        every step two page writes), so a large store never holds up the conversations
+        for long. Outcomes stay: they hold nothing personal and feed the statistics.
         """
-        removed = 0
+        removed, after = 0, (-(2**63), -(2**63))
         while True:
-            async with self._conn.execute(
-                "DELETE FROM sessions WHERE (chat_id, user_id) IN ("
-                " SELECT chat_id, user_id FROM sessions WHERE updated_at < ? LIMIT ?)",
-                (older_than, batch),
-            ) as cur:
-                count = cur.rowcount
-            removed += count
-            if count < batch:
+            rows = list(
+                await self._conn.execute_fetchall(
+                    "SELECT chat_id, user_id, updated_at < ? FROM sessions"
+                    " WHERE (chat_id, user_id) > (?, ?) ORDER BY chat_id, user_id LIMIT ?",
+                    (older_than, *after, batch),
+                )
+            )
+            if not rows:
                 break
+            old = [(chat_id, user_id) for chat_id, user_id, is_old in rows if is_old]
+            if old:
+                await self._conn.executemany(
+                    "DELETE FROM sessions WHERE chat_id = ? AND user_id = ? AND updated_at < ?",
+                    [(*key, older_than) for key in old],
+                )
+                removed += len(old)
+            last = rows[-1]
+            after = (last[0], last[1])
         if removed:
             self._cache.clear()
         return removed

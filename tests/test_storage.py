@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -218,5 +219,21 @@ async def test_every_committed_step_survives_kill_9(tmp_path: Path) -> None:
         last = await store.get(200, 200)
         assert last is not None
         assert last.seq == 200
+    finally:
+        await store.close()
+
+
+async def test_committed_steps_reach_the_database_file_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        for user_id in range(50):
+            await store.save(make_session(user_id=user_id))
+        await asyncio.sleep(SessionStore.CHECKPOINT_EVERY_S * 2.5)
+        # A copy of the main file alone, without the write-ahead log, has every session.
+        copy = tmp_path / "copy.sqlite3"
+        copy.write_bytes(path.read_bytes())
+        with sqlite3.connect(copy) as conn:
+            assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 50
     finally:
         await store.close()
