@@ -178,6 +178,7 @@ class SessionStore:
         self.path = path
         self._cache: OrderedDict[tuple[int, int], Session] = OrderedDict()
         self._checkpointer: asyncio.Task[None] | None = None
+        self._maintenance: aiosqlite.Connection | None = None
 
     def _remember(self, session: Session) -> None:
         key = (session.chat_id, session.user_id)
@@ -207,6 +208,7 @@ class SessionStore:
             if isinstance(exc, StorageError):
                 raise
             raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
+        store._maintenance = maintenance
         store._checkpointer = asyncio.create_task(store._checkpoint_forever(maintenance))
         return store
 
@@ -230,21 +232,20 @@ class SessionStore:
         is what makes a write slow now and then. Done here, on a second connection and
         its own thread, a conversation step never waits for it.
         """
-        try:
-            while True:
-                await asyncio.sleep(self.CHECKPOINT_EVERY_S)
-                try:
-                    await maintenance.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:
-                    log.warning("background checkpoint failed: %s", exc)
-        finally:
-            await maintenance.close()
+        while True:
+            await asyncio.sleep(self.CHECKPOINT_EVERY_S)
+            try:
+                await maintenance.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                log.warning("background checkpoint failed: %s", exc)
 
     async def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
+        if self._maintenance is not None:
+            await self._maintenance.close()
         await self._conn.close()
 
     async def schema_version(self) -> int:
