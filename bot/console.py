@@ -26,6 +26,8 @@ _COMMANDS = {
     "/complaint": Kind.BEGIN,
     "/cancel": Kind.CANCEL,
     "/help": Kind.HELP,
+    "/language": Kind.LANGUAGE,
+    "/forget": Kind.FORGET,
 }
 _QUIT = {"/quit", "/exit", "/q"}
 

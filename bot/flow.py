@@ -16,7 +16,7 @@ The decision it walks (``../shared/domain.md``)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -67,6 +67,15 @@ class ScreenKind(StrEnum):
     HELP = "help"
     HINT = "hint"  # a sticker, a photo, a voice message…
     UNKNOWN_COMMAND = "unknown_command"
+    # Menus outside the conversation: their buttons carry step number MENU_SEQ.
+    LANGUAGE = "language"
+    LANGUAGE_SET = "language_set"
+    FORGET = "forget"
+    FORGOTTEN = "forgotten"
+    FORGET_KEPT = "forget_kept"
+
+
+MENUS = frozenset({ScreenKind.LANGUAGE, ScreenKind.FORGET})
 
 
 # Choices are short codes: they travel in callback data (see bot/callbacks.py).
@@ -80,6 +89,10 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "other",
 )
 PROBLEM_PREFIX = "p."
+LANGUAGE_PREFIX = "lang."
+FORGET_YES, FORGET_NO = "forget.yes", "forget.no"
+#: The step number on the buttons of menus (/language, /forget): valid at any time.
+MENU_SEQ = 0
 #: The answers key of a problem described before the questions.
 HINT = "hint"
 #: Telegram keeps an unconfirmed update for 24 hours.
@@ -141,6 +154,18 @@ class Transition:
     session: Session | None = None
     notice: Notice | None = None  # for a button press: the short answer to the press
     replay: bool = False  # an update seen before (redelivered after a crash): show, don't move
+    action: Action | None = None  # what to do to the stored data besides the session
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A change to what is stored about a person, decided by the flow, done by the service."""
+
+    kind: str  # SET_LANGUAGE or FORGET
+    value: str = ""
+
+
+SET_LANGUAGE, FORGET = "set_language", "forget"
 
 
 _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
@@ -235,6 +260,29 @@ class Flow:
     def not_yours(self) -> Transition:
         """A button of another person's conversation (in a group): an alert, no change."""
         return Transition(None, notice=Notice.NOT_YOURS)
+
+    def language_menu(self, languages: Iterable[str]) -> Transition:
+        """``/language``: a button per available language."""
+        choices = tuple(LANGUAGE_PREFIX + lang for lang in sorted(languages))
+        return Transition(Screen(ScreenKind.LANGUAGE, choices=choices))
+
+    def forget_menu(self) -> Transition:
+        """``/forget``: ask before deleting anything."""
+        return Transition(Screen(ScreenKind.FORGET, choices=(FORGET_YES, FORGET_NO)))
+
+    def menu_choice(self, choice: str, languages: Iterable[str]) -> Transition:
+        """A button of a menu, pressed at any time."""
+        if choice.startswith(LANGUAGE_PREFIX):
+            language = choice.removeprefix(LANGUAGE_PREFIX)
+            if language in set(languages):
+                return Transition(
+                    Screen(ScreenKind.LANGUAGE_SET), action=Action(SET_LANGUAGE, language)
+                )
+        if choice == FORGET_YES:
+            return Transition(Screen(ScreenKind.FORGOTTEN), action=Action(FORGET))
+        if choice == FORGET_NO:
+            return Transition(Screen(ScreenKind.FORGET_KEPT))
+        return self.forged()
 
     def unknown_command(self) -> Transition:
         return Transition(Screen(ScreenKind.UNKNOWN_COMMAND))

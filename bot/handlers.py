@@ -149,6 +149,8 @@ class TelegramTransport:
             CommandHandler(COMPLAINT, self.on_complaint),
             CommandHandler("cancel", self.on_cancel),
             CommandHandler("help", self.on_help),
+            CommandHandler("language", self.on_language),
+            CommandHandler("forget", self.on_forget),
             CallbackQueryHandler(self.on_press),
             InlineQueryHandler(self.on_inline_query),
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -187,6 +189,12 @@ class TelegramTransport:
 
     async def on_cancel(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.CANCEL)
+
+    async def on_language(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.LANGUAGE)
+
+    async def on_forget(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.FORGET)
 
     async def on_help(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.HELP)

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel import Locale
+
 from bot import callbacks
 from bot.flow import (
     BEGIN,
     COMPLAINT,
+    FORGET_NO,
+    FORGET_YES,
     IDK,
+    LANGUAGE_PREFIX,
+    MENU_SEQ,
+    MENUS,
     NO,
     OTHER,
     PROBLEM_PREFIX,
@@ -74,6 +81,7 @@ class Renderer:
         tr: Translator,
         *,
         private_link: str | None = None,
+        owner: int | None = None,
     ) -> View:
         """The text and keyboard of ``screen`` for ``session`` (``None`` outside a conversation).
 
@@ -89,12 +97,19 @@ class Renderer:
         if text is None:
             text = self._texts[key] = self._screen_text(screen, session, tr, group)
         keyboard: tuple[tuple[Button, ...], ...] = ()
-        if session is not None and screen.choices:
+        owner = session.user_id if session is not None else owner
+        if screen.kind in MENUS:
+            seq = MENU_SEQ
+        elif session is not None:
+            seq = session.seq
+        else:
+            owner = None  # conversation buttons need a conversation
+        if owner is not None and screen.choices:
             keyboard = tuple(
                 (
                     Button(
                         self._label(screen.step, c, confirmed, tr),
-                        callbacks.encode(session.user_id, session.seq, c),
+                        callbacks.encode(owner, seq, c),
                     ),
                 )
                 for c in screen.choices
@@ -240,6 +255,8 @@ class Renderer:
             ("start", tr.pgettext("command", "What this bot does")),
             ("help", tr.pgettext("command", "Help and commands")),
             ("cancel", tr.pgettext("command", "Stop the conversation")),
+            ("language", tr.pgettext("command", "Language of the bot")),
+            ("forget", tr.pgettext("command", "Delete what the bot keeps about you")),
         ]
         return [c for c in commands if not (group and c[0] == "start")]
 
@@ -268,6 +285,22 @@ class Renderer:
             )
         if kind is ScreenKind.UNKNOWN_COMMAND:
             return tr.pgettext("hint", "I do not know this command. Try /complaint or /help.")
+        if kind is ScreenKind.LANGUAGE:
+            return tr.pgettext("language", "Choose the language of the bot:")
+        if kind is ScreenKind.LANGUAGE_SET:
+            return tr.pgettext(
+                "language", "Done: I will answer in English. To start, send /complaint."
+            )
+        if kind is ScreenKind.FORGET:
+            return tr.pgettext(
+                "forget",
+                "Delete everything I keep about you: your conversations and your language "
+                "choice? This cannot be undone.",
+            )
+        if kind is ScreenKind.FORGOTTEN:
+            return tr.pgettext("forget", "Done: everything I kept about you is deleted.")
+        if kind is ScreenKind.FORGET_KEPT:
+            return tr.pgettext("forget", "OK, nothing is deleted.")
         if kind is ScreenKind.CANCELLED:
             return tr.pgettext("cancel", "OK, I have stopped. To start again, send /complaint.")
         if kind is ScreenKind.NOTHING_TO_CANCEL:
@@ -293,12 +326,14 @@ class Renderer:
             tr.pgettext("help", "/complaint: start"),
             tr.pgettext("help", "/start: what this bot does"),
             tr.pgettext("help", "/cancel: stop the conversation"),
+            tr.pgettext("help", "/language: the language of the bot"),
+            tr.pgettext("help", "/forget: delete everything I keep about you"),
             tr.pgettext("help", "/help: this message"),
             "",
             tr.pgettext(
                 "help",
-                "I keep only your answers in this conversation, so that it can continue "
-                "after a break.",
+                "I keep your answers and your language choice only so that a conversation can "
+                "continue after a break; /forget deletes them.",
             ),
         )
 
@@ -514,6 +549,13 @@ class Renderer:
     def _make_label(
         self, step: Step | None, choice: str, confirmed: str | None, tr: Translator
     ) -> str:
+        if choice.startswith(LANGUAGE_PREFIX):  # each language in its own words
+            language = choice.removeprefix(LANGUAGE_PREFIX)
+            return str(Locale.parse(language).get_display_name(language)).capitalize()
+        if choice == FORGET_YES:
+            return tr.pgettext_plain("button", "Yes, delete everything")
+        if choice == FORGET_NO:
+            return tr.pgettext_plain("button", "No, keep it")
         if choice.startswith(PROBLEM_PREFIX):
             problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
             return tr.raw(GUIDE_CONTEXT, problem.button)

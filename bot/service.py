@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import callbacks
-from bot.flow import Context, Flow, Notice, Session, Transition
+from bot.flow import FORGET, MENU_SEQ, SET_LANGUAGE, Context, Flow, Notice, Session, Transition
 from bot.guide import load_guide
 from bot.i18n import Catalogs, Html, Translator
 from bot.render import Renderer, View
@@ -48,6 +48,8 @@ class Kind(StrEnum):
     PRESS = "press"  # a button
     HINT = "hint"  # a sticker, a photo, a voice message…
     UNKNOWN_COMMAND = "unknown_command"
+    LANGUAGE = "language"  # /language
+    FORGET = "forget"  # /forget
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,23 +102,38 @@ class Conversations:
     async def handle(self, event: Event) -> Reply:
         """Apply ``event`` to the sender's conversation and return the reply to show."""
         session = await self.store.get(event.chat_id, event.user_id)
+        if session is not None:
+            language = session.language
+        else:  # first contact in this chat: a language chosen elsewhere, or Telegram's
+            chosen = await self.store.language(event.user_id)
+            language = chosen or self.catalogs.pick(event.language_code)
         ctx = Context(
             chat_id=event.chat_id,
             user_id=event.user_id,
-            language=self.catalogs.pick(event.language_code),
+            language=language,
             now=self._clock(),
             update_id=event.update_id,
         )
         transition = self._decide(event, session, ctx)
+        action = transition.action
+        if action is not None and action.kind == SET_LANGUAGE:
+            await self.store.set_language(event.user_id, action.value, ctx.now)
+            language = action.value
+            session = await self.store.get(event.chat_id, event.user_id)
+        elif action is not None and action.kind == FORGET:
+            await self.store.forget(event.user_id)
+            session = None
         new = transition.session
         if new is not None:
             await self.store.save(new)
         shown = new or session
-        tr = self.translator(shown, event.language_code)
+        tr = self.catalogs.translator(shown.language if shown else language)
         view = None
         if transition.screen is not None:
             link = self.private_link if event.group else None
-            view = self.renderer.view(transition.screen, shown, tr, private_link=link)
+            view = self.renderer.view(
+                transition.screen, shown, tr, private_link=link, owner=event.user_id
+            )
         notice = None
         if transition.notice is not None:
             notice = self.renderer.notice(transition.notice, tr)
@@ -160,7 +177,13 @@ class Conversations:
                     return flow.forged()
                 if data.owner != event.user_id:
                     return flow.not_yours()
+                if data.seq == MENU_SEQ:
+                    return flow.menu_choice(data.choice, self.catalogs.languages)
                 return flow.press(session, data.seq, data.choice, event.message_id, ctx)
+            case Kind.LANGUAGE:
+                return flow.language_menu(self.catalogs.languages)
+            case Kind.FORGET:
+                return flow.forget_menu()
             case Kind.HINT:
                 return flow.hint(session)
             case Kind.UNKNOWN_COMMAND:

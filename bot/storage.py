@@ -79,6 +79,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 3: the updated_at index cost two extra page writes on every step; pruning, an hourly
     # job, walks the primary key in batches instead.
     ("DROP INDEX sessions_updated_at",),
+    # 4: a person's own choices, across chats.
+    (
+        """
+        CREATE TABLE users (
+            user_id    INTEGER PRIMARY KEY,
+            language   TEXT NOT NULL,  -- chosen with /language
+            updated_at REAL NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -342,6 +352,48 @@ class SessionStore:
         if removed:
             self._cache.clear()
         return removed
+
+    async def language(self, user_id: int) -> str | None:
+        """The language ``user_id`` chose with /language, if any."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT language FROM users WHERE user_id = ?", (user_id,)
+        )
+        for (language,) in rows:
+            return str(language)
+        return None
+
+    async def set_language(self, user_id: int, language: str, now: float) -> None:
+        """Remember ``user_id``'s language, and switch their conversations to it."""
+        await self._conn.execute_fetchall(
+            "INSERT OR REPLACE INTO users (user_id, language, updated_at) VALUES (?, ?, ?)",
+            (user_id, language, now),
+        )
+        await self._conn.execute_fetchall(
+            "UPDATE sessions SET language = ? WHERE user_id = ?", (language, user_id)
+        )
+        for key, session in list(self._cache.items()):
+            if session.user_id == user_id:
+                self._cache[key] = replace(session, language=language)
+
+    async def forget(self, user_id: int) -> None:
+        """Delete everything stored about ``user_id``, in every table that names them.
+
+        (Outcomes name nobody: they stay, as anonymous counts.)
+        """
+        await self._conn.execute_fetchall("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        await self._conn.execute_fetchall("DELETE FROM users WHERE user_id = ?", (user_id,))
+        for key in [k for k in self._cache if k[1] == user_id]:
+            del self._cache[key]
+
+    async def rows_about(self, user_id: int) -> int:
+        """How many rows in all tables name ``user_id`` (for /forget's tests and audits)."""
+        total = 0
+        for table in ("sessions", "users"):
+            rows = await self._conn.execute_fetchall(
+                f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)
+            )
+            total += sum(int(r[0]) for r in rows)
+        return total
 
     async def count_sessions(self) -> int:
         async with self._conn.execute("SELECT count(*) FROM sessions") as cur:

@@ -50,10 +50,12 @@ async def test_start_greets_with_a_button_and_registers_commands(
     groups = {"type": "all_group_chats"}
     for language in ("", "ru"):
         commands = {c["command"]: c["description"] for c in fake.commands(private, language)}
-        assert set(commands) == {"start", "complaint", "help", "cancel"}
+        assert set(commands) == {"start", "complaint", "help", "cancel", "language", "forget"}
         assert commands["complaint"] == "Пожаловаться на продавца"
         in_groups = {c["command"] for c in fake.commands(groups, language)}
-        assert in_groups == {"complaint", "help", "cancel"}
+        assert in_groups == {"complaint", "help", "cancel", "language", "forget"}
+    english = {c["command"]: c["description"] for c in fake.commands(private, "en")}
+    assert english["complaint"] == "Complain about a seller"
 
 
 async def test_deep_link_jumps_straight_into_the_conversation(bot: Bot, anya: Person) -> None:
@@ -542,3 +544,54 @@ async def test_a_photo_with_words_is_read(bot: Bot, fake: FakeTelegram, anya: Pe
     fake.send_photo(anya.user, caption="вот, посылка так и не пришла")
     await fake.wait_processed()
     assert "Products not received" in anya.last.text
+
+
+# ---- language and privacy ------------------------------------------------------------------
+
+
+def rows_naming(db: Path, user_id: int) -> int:
+    with sqlite3.connect(db) as conn:
+        return sum(
+            conn.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone()[
+                0
+            ]
+            for table in ("sessions", "users")
+        )
+
+
+async def test_language_can_be_switched_and_is_kept(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    menu = await anya.command("/language")
+    assert menu.button_labels() == ["English", "Русский"]
+    done = await anya.tap("English", menu)
+    assert done.text == "Done: I will answer in English. To start, send /complaint."
+    question = await anya.command("/complaint")
+    assert "Have you confirmed receipt of the order?" in question.text
+    back = await anya.tap("Русский", await anya.command("/language"))
+    assert back.text.startswith("Готово: теперь я отвечаю по-русски.")
+
+
+async def test_forget_deletes_every_row_about_the_person(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    db = bot.settings.database_path
+    await anya.command("/complaint")
+    await anya.command("/language")
+    await anya.tap("Русский")
+    await anya.tap("Нет", anya.messages[0])
+    assert rows_naming(db, anya.chat_id) == 2
+    ask = await anya.command("/forget")
+    assert "Это нельзя отменить" in ask.text
+    kept = await anya.tap("Нет, оставить", ask)
+    assert kept.text == "Хорошо, ничего не удалено."
+    assert rows_naming(db, anya.chat_id) == 2
+    ask = await anya.command("/forget")
+    done = await anya.tap("Да, удалить всё", ask)
+    assert done.text == "Готово: все ваши данные удалены."
+    assert rows_naming(db, anya.chat_id) == 0
+
+
+async def test_help_says_what_is_kept_and_why(bot: Bot, anya: Person) -> None:
+    text = (await anya.command("/help")).text
+    assert "/forget" in text
+    assert "Я храню ваши ответы и выбранный язык только для того" in text
