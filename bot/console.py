@@ -26,6 +26,7 @@ _COMMANDS = {
     "/complaint": Kind.BEGIN,
     "/cancel": Kind.CANCEL,
     "/help": Kind.HELP,
+    "/deadline": Kind.DEADLINE,
     "/language": Kind.LANGUAGE,
     "/forget": Kind.FORGET,
 }

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot import dates
 from bot.guide import Guide
 from bot.matching import Matcher
 
@@ -35,6 +37,8 @@ class Step(StrEnum):
     PROBLEM = "problem"
     ANSWER = "answer"
     CANCELLED = "cancelled"
+    DEADLINE = "deadline"  # waiting for a date, typed
+    DEADLINE_SET = "deadline_set"  # the dates worked out
 
 
 class Route(StrEnum):
@@ -51,6 +55,7 @@ class Notice(StrEnum):
 
     REASK = "reask"  # typed text matched no choice
     COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
+    DATE_REASK = "date_reask"  # typed text that is not a date
     STALE = "stale"  # a button of a question that was already answered
     INVALID = "invalid"  # callback data this bot never produces
     NOT_YOURS = "not_yours"  # in a group: a button of someone else's conversation
@@ -63,6 +68,8 @@ class ScreenKind(StrEnum):
     PROBLEM = "problem"
     ANSWER = "answer"
     CANCELLED = "cancelled"
+    DEADLINE = "deadline"
+    DEADLINE_SET = "deadline_set"
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     HELP = "help"
     HINT = "hint"  # a sticker, a photo, a voice message…
@@ -88,7 +95,13 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "restart",
     "other",
 )
+DEADLINE = "deadline"
 PROBLEM_PREFIX = "p."
+#: answers: which date /deadline asked for, and the last day worked out from it (ISO).
+DEADLINE_KIND, DEADLINE_END = "deadline_kind", "deadline_end"
+PROTECTION, CONFIRMED_ON = "protection", "confirmed_on"
+#: A dispute stays possible this long after receipt is confirmed (domain.md).
+DISPUTE_AFTER_CONFIRM_DAYS = 15
 LANGUAGE_PREFIX = "lang."
 FORGET_YES, FORGET_NO = "forget.yes", "forget.no"
 #: The step number on the buttons of menus (/language, /forget): valid at any time.
@@ -173,7 +186,9 @@ _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
     Step.CONFIRMED: (YES, NO),
     Step.PROTECTION: (YES, NO, IDK),
     Step.RECENT: (YES, NO, IDK),
-    Step.DISPUTE: (COMPLAINT, RESTART),
+    Step.DISPUTE: (DEADLINE, COMPLAINT, RESTART),
+    Step.DEADLINE: (RESTART,),
+    Step.DEADLINE_SET: (RESTART,),
     Step.ANSWER: (OTHER, RESTART),
 }
 
@@ -220,6 +235,8 @@ class Flow:
             Step.PROBLEM: ScreenKind.PROBLEM,
             Step.ANSWER: ScreenKind.ANSWER,
             Step.CANCELLED: ScreenKind.CANCELLED,
+            Step.DEADLINE: ScreenKind.DEADLINE,
+            Step.DEADLINE_SET: ScreenKind.DEADLINE_SET,
         }.get(session.step, ScreenKind.QUESTION)
         return Screen(kind, session.step, self.choices(session.step), notice)
 
@@ -327,6 +344,10 @@ class Flow:
                 return self._move(session, ctx, Step.CONFIRMED, answers=hint, fresh=True)
         if idle or session is None:
             return self.greet(session, ctx)
+        if session.step is Step.DEADLINE:
+            if self._answer_matchers[Step.DEADLINE].match(text) == RESTART:
+                return self._choose(session, RESTART, ctx)
+            return self._read_date(session, text, ctx)
         choice = self._match(session.step, text)
         if choice is None:
             return self._move(session, ctx, session.step, notice=Notice.REASK)
@@ -343,6 +364,34 @@ class Flow:
         return [c.removeprefix(PROBLEM_PREFIX) for c in ranked]
 
     # ---- internals -----------------------------------------------------------------------
+
+    def deadline(self, session: Session | None, ctx: Context) -> Transition:
+        """``/deadline``: ask when buyer protection ends (or, after confirming receipt, when
+        it was confirmed), then work out the dates that matter."""
+        if replayed := self._replayed(session, ctx):
+            return replayed
+        kind = PROTECTION
+        if session is not None and session.answers.get("confirmed") == YES:
+            kind = CONFIRMED_ON
+        return self._ask_date(session, ctx, kind)
+
+    def _ask_date(self, session: Session | None, ctx: Context, kind: str) -> Transition:
+        answers = dict(session.answers) if session is not None and session.active else {}
+        answers[DEADLINE_KIND] = kind
+        answers.pop(DEADLINE_END, None)
+        return self._move(session, ctx, Step.DEADLINE, answers=answers)
+
+    def _read_date(self, session: Session, text: str, ctx: Context) -> Transition:
+        today = datetime.fromtimestamp(ctx.now, UTC).date()
+        if session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
+            confirmed = dates.parse_past(text, today)
+            end = confirmed + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS) if confirmed else None
+        else:
+            end = dates.parse_end(text, today)
+        if end is None:
+            return self._move(session, ctx, Step.DEADLINE, notice=Notice.DATE_REASK)
+        answers = {**session.answers, DEADLINE_END: end.isoformat()}
+        return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
 
     def _match(self, step: Step, text: str) -> str | None:
         if step is Step.PROBLEM:
@@ -391,6 +440,9 @@ class Flow:
             if choice == YES:
                 return self._move(session, ctx, Step.DISPUTE, answers=answered)
             return self._to_problem(session, ctx, answered, Route.LATE)
+        if step is Step.DISPUTE and choice == DEADLINE:
+            kind = CONFIRMED_ON if answers.get("confirmed") == YES else PROTECTION
+            return self._ask_date(session, ctx, kind)
         if step is Step.DISPUTE:  # the only other choice there is COMPLAINT
             route = Route.PLAN_B if answers.get("confirmed") == YES else Route.ANYWAY
             return self._to_problem(session, ctx, answers, route)

@@ -149,6 +149,7 @@ class TelegramTransport:
             CommandHandler(COMPLAINT, self.on_complaint),
             CommandHandler("cancel", self.on_cancel),
             CommandHandler("help", self.on_help),
+            CommandHandler("deadline", self.on_deadline),
             CommandHandler("language", self.on_language),
             CommandHandler("forget", self.on_forget),
             CallbackQueryHandler(self.on_press),
@@ -189,6 +190,9 @@ class TelegramTransport:
 
     async def on_cancel(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.CANCEL)
+
+    async def on_deadline(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.DEADLINE)
 
     async def on_language(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.LANGUAGE)

@@ -7,13 +7,19 @@ into plain text with numbered choices.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from babel import Locale
+from babel.dates import format_date
 
 from bot import callbacks
 from bot.flow import (
     BEGIN,
     COMPLAINT,
+    CONFIRMED_ON,
+    DEADLINE,
+    DEADLINE_END,
+    DEADLINE_KIND,
     FORGET_NO,
     FORGET_YES,
     IDK,
@@ -95,7 +101,9 @@ class Renderer:
         key = (screen, confirmed, route, problem, group, tr.language)
         text = self._texts.get(key)
         if text is None:
-            text = self._texts[key] = self._screen_text(screen, session, tr, group)
+            text = self._screen_text(screen, session, tr, group)
+            if screen.kind is not ScreenKind.DEADLINE_SET:  # that one depends on the day
+                self._texts[key] = text
         keyboard: tuple[tuple[Button, ...], ...] = ()
         owner = session.user_id if session is not None else owner
         if screen.kind in MENUS:
@@ -128,7 +136,7 @@ class Renderer:
             # These screens are long and already above: re-ask in one line, with the buttons.
             return self.notice(screen.notice, tr)
         text = self._text(screen, session, tr, group)
-        if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP):
+        if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP, Notice.DATE_REASK):
             text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
         return text
 
@@ -147,6 +155,12 @@ class Renderer:
                 "<b>Buyer protection: N days left</b>. If there is no such line or the order "
                 "is completed, protection is over. <i>Now</i> it lasts 60, 75 or 90 days, "
                 "depending on the delivery.",
+            )
+        if notice is Notice.DATE_REASK:
+            return tr.pgettext(
+                "notice",
+                "I could not read a date there. Please type it like 25.12.2026 or 25 декабря, "
+                "or a number of days, like 12.",
             )
         if notice is Notice.STALE:
             return tr.pgettext(
@@ -255,6 +269,7 @@ class Renderer:
             ("start", tr.pgettext("command", "What this bot does")),
             ("help", tr.pgettext("command", "Help and commands")),
             ("cancel", tr.pgettext("command", "Stop the conversation")),
+            ("deadline", tr.pgettext("command", "Work out the dispute deadlines")),
             ("language", tr.pgettext("command", "Language of the bot")),
             ("forget", tr.pgettext("command", "Delete what the bot keeps about you")),
         ]
@@ -285,6 +300,10 @@ class Renderer:
             )
         if kind is ScreenKind.UNKNOWN_COMMAND:
             return tr.pgettext("hint", "I do not know this command. Try /complaint or /help.")
+        if kind is ScreenKind.DEADLINE:
+            return self._deadline_question(session, tr)
+        if kind is ScreenKind.DEADLINE_SET:
+            return self._deadline(session, tr)
         if kind is ScreenKind.LANGUAGE:
             return tr.pgettext("language", "Choose the language of the bot:")
         if kind is ScreenKind.LANGUAGE_SET:
@@ -326,6 +345,7 @@ class Renderer:
             tr.pgettext("help", "/complaint: start"),
             tr.pgettext("help", "/start: what this bot does"),
             tr.pgettext("help", "/cancel: stop the conversation"),
+            tr.pgettext("help", "/deadline: work out the dispute deadlines"),
             tr.pgettext("help", "/language: the language of the bot"),
             tr.pgettext("help", "/forget: delete everything I keep about you"),
             tr.pgettext("help", "/help: this message"),
@@ -452,6 +472,92 @@ class Renderer:
         note = " ".join(tr.raw(GUIDE_CONTEXT, s) for s in sentences)
         return tr.pgettext("answer", "<i>Now:</i> %(note)s", note=note)
 
+    def _deadline_question(self, session: Session | None, tr: Translator) -> Html:
+        if session is not None and session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
+            return _lines(
+                tr.pgettext("deadline", "<b>When did you confirm receipt?</b>"),
+                tr.pgettext(
+                    "deadline",
+                    "Type the date, for example 20.11.2026, or how many days ago, for example 3.",
+                ),
+            )
+        return _lines(
+            tr.pgettext("deadline", "<b>When does buyer protection end?</b>"),
+            tr.pgettext(
+                "deadline",
+                "Type the date from the order page, for example 25.12.2026, or how many days "
+                "are left, for example 12.",
+            ),
+        )
+
+    def _deadline(self, session: Session | None, tr: Translator) -> Html:
+        """The dates that matter, written out, with what to do by when."""
+        assert session is not None
+        end = date.fromisoformat(session.answers[DEADLINE_END])
+        today = datetime.fromtimestamp(session.updated_at, UTC).date()
+        left = (end - today).days
+
+        def day(d: date) -> str:
+            return format_date(d, format="long", locale=tr.language)
+
+        def days(n: int) -> Html:
+            return tr.npgettext("deadline", "%(n)s day", "%(n)s days", n)
+
+        if session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
+            if left < 0:
+                return tr.pgettext(
+                    "deadline",
+                    "The 15 days after confirming receipt are over: what remains is a complaint.",
+                )
+            return _lines(
+                tr.pgettext(
+                    "deadline",
+                    "<b>A dispute can be opened until %(date)s</b>: %(left)s left.",
+                    date=day(end),
+                    left=days(left),
+                ),
+                tr.pgettext(
+                    "deadline",
+                    "<i>Now</i> a dispute is possible for 15 days after confirming receipt. "
+                    "Do not wait for the last day.",
+                ),
+            )
+        lines = [
+            tr.pgettext(
+                "deadline",
+                "<b>Buyer protection ends on %(date)s</b>: %(left)s left.",
+                date=day(end),
+                left=days(left),
+            ),
+            "",
+        ]
+        if left > 7:
+            lines.append(
+                tr.pgettext(
+                    "deadline",
+                    "• If the parcel is late, ask the seller to extend protection 5–7 days "
+                    "before the end: between %(start)s and %(stop)s.",
+                    start=day(end - timedelta(days=7)),
+                    stop=day(end - timedelta(days=5)),
+                )
+            )
+        if left > 3:
+            lines.append(
+                tr.pgettext(
+                    "deadline",
+                    "• Open a dispute at least 2–3 days before the end: by %(date)s at the latest.",
+                    date=day(end - timedelta(days=3)),
+                )
+            )
+        else:
+            lines.append(
+                tr.pgettext(
+                    "deadline",
+                    "• Protection is about to end: if something is wrong, open a dispute today.",
+                )
+            )
+        return _lines(*lines)
+
     def _answer(self, session: Session, tr: Translator) -> Html:
         g = self.guide
         assert session.problem is not None
@@ -565,6 +671,8 @@ class Renderer:
             return tr.pgettext_plain("button", "Start over")
         if choice == OTHER:
             return tr.pgettext_plain("button", "Another problem")
+        if choice == DEADLINE:
+            return tr.pgettext_plain("button", "Work out the dates")
         if choice == COMPLAINT:
             if confirmed == YES:
                 return tr.pgettext_plain("button", "Show the complaint (plan B)")

@@ -48,6 +48,7 @@ class Kind(StrEnum):
     PRESS = "press"  # a button
     HINT = "hint"  # a sticker, a photo, a voice message…
     UNKNOWN_COMMAND = "unknown_command"
+    DEADLINE = "deadline"  # /deadline
     LANGUAGE = "language"  # /language
     FORGET = "forget"  # /forget
 
@@ -180,6 +181,8 @@ class Conversations:
                 if data.seq == MENU_SEQ:
                     return flow.menu_choice(data.choice, self.catalogs.languages)
                 return flow.press(session, data.seq, data.choice, event.message_id, ctx)
+            case Kind.DEADLINE:
+                return flow.deadline(session, ctx)
             case Kind.LANGUAGE:
                 return flow.language_menu(self.catalogs.languages)
             case Kind.FORGET:

@@ -13,10 +13,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 
 from bot.config import Secret
 from bot.flow import Session, Step
@@ -50,10 +52,11 @@ async def test_start_greets_with_a_button_and_registers_commands(
     groups = {"type": "all_group_chats"}
     for language in ("", "ru"):
         commands = {c["command"]: c["description"] for c in fake.commands(private, language)}
-        assert set(commands) == {"start", "complaint", "help", "cancel", "language", "forget"}
+        everything = {"start", "complaint", "help", "cancel", "deadline", "language", "forget"}
+        assert set(commands) == everything
         assert commands["complaint"] == "Пожаловаться на продавца"
         in_groups = {c["command"] for c in fake.commands(groups, language)}
-        assert in_groups == {"complaint", "help", "cancel", "language", "forget"}
+        assert in_groups == everything - {"start"}
     english = {c["command"]: c["description"] for c in fake.commands(private, "en")}
     assert english["complaint"] == "Complain about a seller"
 
@@ -595,3 +598,32 @@ async def test_help_says_what_is_kept_and_why(bot: Bot, anya: Person) -> None:
     text = (await anya.command("/help")).text
     assert "/forget" in text
     assert "Я храню ваши ответы и выбранный язык только для того" in text
+
+
+# ---- deadlines -------------------------------------------------------------------------------
+
+
+async def test_deadline_from_days_left(bot: Bot, anya: Person) -> None:
+    question = await anya.command("/deadline")
+    assert "Когда заканчивается защита покупателя?" in question.text
+    nonsense = await anya.say("в следующий вторник наверное")
+    assert "Не получилось понять дату" in nonsense.text
+    answer = await anya.say("осталось 12 дней")
+    end = datetime.now(UTC).date() + timedelta(days=12)
+    written = format_date(end, format="long", locale="ru")  # e.g. «7 декабря 2026 г.»
+    assert f"Защита покупателя заканчивается {written}: осталось 12 дней." in answer.text
+    assert "попросите продавца продлить защиту" in answer.text
+    assert "Откройте спор самое позднее" in answer.text
+    assert ".." not in answer.text
+
+
+async def test_deadline_is_offered_on_the_dispute_screen(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Да")
+    advice = await anya.tap("Да, меньше 15 дней")
+    assert "Посчитать сроки" in advice.button_labels()
+    question = await anya.tap("Посчитать сроки")
+    assert "Когда вы подтвердили получение?" in question.text
+    answer = await anya.say("3 дня назад")
+    assert "Спор можно открыть до" in answer.text
+    assert "осталось 12 дней" in answer.text

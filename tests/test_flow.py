@@ -121,7 +121,7 @@ def test_dispute_advice_offers_the_complaint_anyway(walk: Walk) -> None:
     t = walk.press(YES)
     assert t.screen is not None
     assert t.screen.kind is ScreenKind.DISPUTE
-    assert t.screen.choices == (COMPLAINT, RESTART)
+    assert t.screen.choices == ("deadline", COMPLAINT, RESTART)
 
 
 @pytest.mark.parametrize(
@@ -470,3 +470,36 @@ def test_small_talk_on_the_greeting_is_reasked(flow: Flow, walk: Walk) -> None:
     assert walk.step is Step.START
     assert t.screen is not None
     assert t.screen.notice is Notice.REASK
+
+
+# ---- deadlines -------------------------------------------------------------------------------
+
+
+def test_deadline_asks_then_works_out_the_end(flow: Flow, walk: Walk) -> None:
+    walk._apply(flow.deadline(None, CTX))
+    assert walk.step is Step.DEADLINE
+    t = walk.say("не помню")
+    assert t.screen is not None
+    assert t.screen.notice is Notice.DATE_REASK
+    walk.say("через 10 дней")
+    assert walk.step is Step.DEADLINE_SET
+    assert walk.session is not None
+    # CTX.now is 1970-01-01 00:16:40 UTC
+    assert walk.session.answers["deadline_end"] == "1970-01-11"
+
+
+def test_after_confirming_the_window_is_15_days_from_the_date(flow: Flow, walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(YES)
+    walk.press("deadline")
+    assert walk.step is Step.DEADLINE
+    walk.say("сегодня")
+    assert walk.session is not None
+    assert walk.session.answers["deadline_end"] == "1970-01-16"
+
+
+def test_start_over_from_the_date_question(walk: Walk, flow: Flow) -> None:
+    walk._apply(flow.deadline(None, CTX))
+    walk.say("начать заново")
+    assert walk.step is Step.CONFIRMED

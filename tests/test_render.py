@@ -154,6 +154,7 @@ def test_dispute_advice_has_steps_evidence_and_no_complaint_needed(
     assert "Что собрать" in plain
     assert "2–3 дня" in plain
     assert [b.label for row in view.keyboard for b in row] == [
+        "Посчитать сроки",
         "Всё равно: как подать жалобу",
         "Начать заново",
     ]
