@@ -10,13 +10,14 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import Forbidden
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.handlers import TelegramTransport, private_link
 from bot.inline import InlineCards
-from bot.service import Content
+from bot.service import Content, Conversations
 from bot.storage import SessionStore
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,30 @@ async def prune_forever(store: SessionStore, max_age_days: float, every_s: float
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
+async def send_reminders_forever(
+    application: AnyApplication, conversations: Conversations, every_s: float
+) -> None:
+    """Send reminders whose time has come; all state is in SQLite, so a restart loses none.
+
+    A reminder is marked sent after Telegram accepted it: a crash in between sends it twice
+    rather than never. A person who blocked the bot is not retried.
+    """
+    store, renderer = conversations.store, conversations.renderer
+    while True:
+        try:
+            for reminder in await store.due_reminders(time.time()):
+                tr = conversations.catalogs.translator(reminder.language)
+                text = renderer.reminder_message(reminder, tr, time.time())
+                try:
+                    await application.bot.send_message(reminder.chat_id, text)
+                except Forbidden as exc:
+                    log.info("reminder %s not delivered: %s", reminder.id, exc)
+                await store.mark_sent(reminder.id, time.time())
+        except Exception:
+            log.exception("sending reminders failed; will try again")
+        await asyncio.sleep(every_s)
+
+
 class Runtime:
     """What lives as long as the application: the store and the pruning task."""
 
@@ -53,7 +78,7 @@ class Runtime:
         self.settings = settings
         self.content = content
         self.store: SessionStore | None = None
-        self._pruner: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def post_init(self, application: AnyApplication) -> None:
         settings, content = self.settings, self.content
@@ -65,19 +90,24 @@ class Runtime:
         application.add_handlers(transport.handlers())
         application.add_error_handler(transport.on_error)
         await transport.register_commands(application.bot)
-        self._pruner = asyncio.create_task(
-            prune_forever(self.store, settings.session_max_age_days, PRUNE_EVERY_S)
-        )
+        self._tasks = [
+            asyncio.create_task(
+                prune_forever(self.store, settings.session_max_age_days, PRUNE_EVERY_S)
+            ),
+            asyncio.create_task(
+                send_reminders_forever(application, conversations, settings.reminder_poll_s)
+            ),
+        ]
         log.info(
             "bot @%s is ready; sessions in %s", application.bot.username, settings.database_path
         )
 
     async def post_shutdown(self, application: AnyApplication) -> None:
         try:
-            if self._pruner is not None:
-                self._pruner.cancel()
+            for task in self._tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._pruner
+                    await task
         finally:
             if self.store is not None:
                 await self.store.close()

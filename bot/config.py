@@ -11,6 +11,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_PATH = Path("data") / "bot.sqlite3"
 DEFAULT_SESSION_MAX_AGE_DAYS = 30.0
+DEFAULT_REMINDER_POLL_S = 30.0
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,7 @@ class Settings:
     database_path: Path = DEFAULT_DATABASE_PATH
     log_level: str = "INFO"
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
+    reminder_poll_s: float = DEFAULT_REMINDER_POLL_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -67,10 +69,18 @@ class Settings:
             max_age = -1.0
         if not math.isfinite(max_age) or max_age <= 0:
             raise ConfigError(f"SESSION_MAX_AGE_DAYS must be a positive number, not {raw_age!r}")
+        raw_poll = env.get("REMINDER_POLL_S", "").strip()
+        try:
+            poll = float(raw_poll) if raw_poll else DEFAULT_REMINDER_POLL_S
+        except ValueError:
+            poll = -1.0
+        if not math.isfinite(poll) or poll <= 0:
+            raise ConfigError(f"REMINDER_POLL_S must be a positive number, not {raw_poll!r}")
         return cls(
             token=Secret(token) if token else None,
             api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
             database_path=Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH),
             log_level=log_level,
             session_max_age_days=max_age,
+            reminder_poll_s=poll,
         )

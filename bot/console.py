@@ -27,6 +27,7 @@ _COMMANDS = {
     "/cancel": Kind.CANCEL,
     "/help": Kind.HELP,
     "/deadline": Kind.DEADLINE,
+    "/reminders": Kind.REMINDERS,
     "/language": Kind.LANGUAGE,
     "/forget": Kind.FORGET,
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot import dates
@@ -39,6 +39,7 @@ class Step(StrEnum):
     CANCELLED = "cancelled"
     DEADLINE = "deadline"  # waiting for a date, typed
     DEADLINE_SET = "deadline_set"  # the dates worked out
+    REMINDED = "reminded"  # reminders planned
 
 
 class Route(StrEnum):
@@ -70,6 +71,8 @@ class ScreenKind(StrEnum):
     CANCELLED = "cancelled"
     DEADLINE = "deadline"
     DEADLINE_SET = "deadline_set"
+    REMINDED = "reminded"
+    REMINDERS = "reminders"  # /reminders: the list, a cancel button each
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     HELP = "help"
     HINT = "hint"  # a sticker, a photo, a voice message…
@@ -82,7 +85,7 @@ class ScreenKind(StrEnum):
     FORGET_KEPT = "forget_kept"
 
 
-MENUS = frozenset({ScreenKind.LANGUAGE, ScreenKind.FORGET})
+MENUS = frozenset({ScreenKind.LANGUAGE, ScreenKind.FORGET, ScreenKind.REMINDERS})
 
 
 # Choices are short codes: they travel in callback data (see bot/callbacks.py).
@@ -95,7 +98,11 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "restart",
     "other",
 )
-DEADLINE = "deadline"
+DEADLINE, REMIND = "deadline", "remind"
+REMINDER_PREFIX = "rm."
+#: Reminders come this many days before a deadline, at 10:00 Moscow time (07:00 UTC).
+REMIND_DAYS_BEFORE = (3, 1)
+REMIND_AT_UTC = time(7, 0)
 PROBLEM_PREFIX = "p."
 #: answers: which date /deadline asked for, and the last day worked out from it (ISO).
 DEADLINE_KIND, DEADLINE_END = "deadline_kind", "deadline_end"
@@ -179,6 +186,16 @@ class Action:
 
 
 SET_LANGUAGE, FORGET = "set_language", "forget"
+ADD_REMINDERS, CANCEL_REMINDER = "add_reminders", "cancel_reminder"
+
+
+def reminder_times(end: date, now: float) -> list[float]:
+    """When to remind about a deadline on ``end``: the planned days still ahead of ``now``."""
+    times = [
+        datetime.combine(end - timedelta(days=days), REMIND_AT_UTC, UTC).timestamp()
+        for days in REMIND_DAYS_BEFORE
+    ]
+    return [t for t in times if t > now]
 
 
 _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
@@ -188,7 +205,8 @@ _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
     Step.RECENT: (YES, NO, IDK),
     Step.DISPUTE: (DEADLINE, COMPLAINT, RESTART),
     Step.DEADLINE: (RESTART,),
-    Step.DEADLINE_SET: (RESTART,),
+    Step.DEADLINE_SET: (REMIND, RESTART),
+    Step.REMINDED: (RESTART,),
     Step.ANSWER: (OTHER, RESTART),
 }
 
@@ -237,6 +255,7 @@ class Flow:
             Step.CANCELLED: ScreenKind.CANCELLED,
             Step.DEADLINE: ScreenKind.DEADLINE,
             Step.DEADLINE_SET: ScreenKind.DEADLINE_SET,
+            Step.REMINDED: ScreenKind.REMINDED,
         }.get(session.step, ScreenKind.QUESTION)
         return Screen(kind, session.step, self.choices(session.step), notice)
 
@@ -283,6 +302,10 @@ class Flow:
         choices = tuple(LANGUAGE_PREFIX + lang for lang in sorted(languages))
         return Transition(Screen(ScreenKind.LANGUAGE, choices=choices))
 
+    def reminders_menu(self) -> Transition:
+        """``/reminders``: the pending reminders (the service fills in the list)."""
+        return Transition(Screen(ScreenKind.REMINDERS))
+
     def forget_menu(self) -> Transition:
         """``/forget``: ask before deleting anything."""
         return Transition(Screen(ScreenKind.FORGET, choices=(FORGET_YES, FORGET_NO)))
@@ -295,6 +318,11 @@ class Flow:
                 return Transition(
                     Screen(ScreenKind.LANGUAGE_SET), action=Action(SET_LANGUAGE, language)
                 )
+        if choice.startswith(REMINDER_PREFIX) and choice.removeprefix(REMINDER_PREFIX).isdigit():
+            return Transition(
+                Screen(ScreenKind.REMINDERS),
+                action=Action(CANCEL_REMINDER, choice.removeprefix(REMINDER_PREFIX)),
+            )
         if choice == FORGET_YES:
             return Transition(Screen(ScreenKind.FORGOTTEN), action=Action(FORGET))
         if choice == FORGET_NO:
@@ -440,6 +468,9 @@ class Flow:
             if choice == YES:
                 return self._move(session, ctx, Step.DISPUTE, answers=answered)
             return self._to_problem(session, ctx, answered, Route.LATE)
+        if step is Step.DEADLINE_SET and choice == REMIND:
+            moved = self._move(session, ctx, Step.REMINDED)
+            return replace(moved, action=Action(ADD_REMINDERS))
         if step is Step.DISPUTE and choice == DEADLINE:
             kind = CONFIRMED_ON if answers.get("confirmed") == YES else PROTECTION
             return self._ask_date(session, ctx, kind)

@@ -20,7 +20,7 @@ GUIDE_CONTEXT = "guide"
 #: label the localized form shows (the seed's Russian wording).
 BOX_CONTEXT = "box"
 
-ANSWER_KINDS = ("yes", "no", "idk", "complaint", "restart", "other", "begin", "deadline")
+ANSWER_KINDS = ("yes", "no", "idk", "complaint", "restart", "other", "begin", "deadline", "remind")
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,7 @@ class TelegramTransport:
             CommandHandler("cancel", self.on_cancel),
             CommandHandler("help", self.on_help),
             CommandHandler("deadline", self.on_deadline),
+            CommandHandler("reminders", self.on_reminders),
             CommandHandler("language", self.on_language),
             CommandHandler("forget", self.on_forget),
             CallbackQueryHandler(self.on_press),
@@ -193,6 +194,9 @@ class TelegramTransport:
 
     async def on_deadline(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.DEADLINE)
+
+    async def on_reminders(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.REMINDERS)
 
     async def on_language(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.LANGUAGE)

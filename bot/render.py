@@ -6,6 +6,7 @@ into plain text with numbered choices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,6 +30,8 @@ from bot.flow import (
     NO,
     OTHER,
     PROBLEM_PREFIX,
+    REMIND,
+    REMINDER_PREFIX,
     RESTART,
     YES,
     Notice,
@@ -37,9 +40,11 @@ from bot.flow import (
     ScreenKind,
     Session,
     Step,
+    reminder_times,
 )
 from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, Guide
 from bot.i18n import Html, Translator, escape
+from bot.storage import Reminder
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +107,8 @@ class Renderer:
         text = self._texts.get(key)
         if text is None:
             text = self._screen_text(screen, session, tr, group)
-            if screen.kind is not ScreenKind.DEADLINE_SET:  # that one depends on the day
-                self._texts[key] = text
+            if screen.kind not in (ScreenKind.DEADLINE_SET, ScreenKind.REMINDED):
+                self._texts[key] = text  # (those two depend on the day)
         keyboard: tuple[tuple[Button, ...], ...] = ()
         owner = session.user_id if session is not None else owner
         if screen.kind in MENUS:
@@ -270,6 +275,7 @@ class Renderer:
             ("help", tr.pgettext("command", "Help and commands")),
             ("cancel", tr.pgettext("command", "Stop the conversation")),
             ("deadline", tr.pgettext("command", "Work out the dispute deadlines")),
+            ("reminders", tr.pgettext("command", "Your reminders")),
             ("language", tr.pgettext("command", "Language of the bot")),
             ("forget", tr.pgettext("command", "Delete what the bot keeps about you")),
         ]
@@ -304,6 +310,8 @@ class Renderer:
             return self._deadline_question(session, tr)
         if kind is ScreenKind.DEADLINE_SET:
             return self._deadline(session, tr)
+        if kind is ScreenKind.REMINDED:
+            return self._reminded(session, tr)
         if kind is ScreenKind.LANGUAGE:
             return tr.pgettext("language", "Choose the language of the bot:")
         if kind is ScreenKind.LANGUAGE_SET:
@@ -313,7 +321,7 @@ class Renderer:
         if kind is ScreenKind.FORGET:
             return tr.pgettext(
                 "forget",
-                "Delete everything I keep about you: your conversations and your language "
+                "Delete everything I keep about you: your conversations, reminders and language "
                 "choice? This cannot be undone.",
             )
         if kind is ScreenKind.FORGOTTEN:
@@ -346,14 +354,15 @@ class Renderer:
             tr.pgettext("help", "/start: what this bot does"),
             tr.pgettext("help", "/cancel: stop the conversation"),
             tr.pgettext("help", "/deadline: work out the dispute deadlines"),
+            tr.pgettext("help", "/reminders: your reminders"),
             tr.pgettext("help", "/language: the language of the bot"),
             tr.pgettext("help", "/forget: delete everything I keep about you"),
             tr.pgettext("help", "/help: this message"),
             "",
             tr.pgettext(
                 "help",
-                "I keep your answers and your language choice only so that a conversation can "
-                "continue after a break; /forget deletes them.",
+                "I keep your answers, reminders and language choice only so that a "
+                "conversation can continue after a break; /forget deletes them.",
             ),
         )
 
@@ -488,6 +497,70 @@ class Renderer:
                 "Type the date from the order page, for example 25.12.2026, or how many days "
                 "are left, for example 12.",
             ),
+        )
+
+    @staticmethod
+    def _day(d: date, tr: Translator) -> str:
+        return format_date(d, format="long", locale=tr.language)
+
+    def reminders(self, pending: Sequence[Reminder], owner: int, tr: Translator) -> View:
+        """``/reminders``: what is planned, with a button to cancel each one."""
+        if not pending:
+            return View(
+                tr.pgettext(
+                    "reminders",
+                    "You have no reminders. Work out a deadline with /deadline, and I will "
+                    "offer to remind you.",
+                )
+            )
+        lines = [tr.pgettext("reminders", "<b>Your reminders:</b>")]
+        buttons = []
+        for reminder in pending:
+            when = datetime.fromtimestamp(reminder.due_at, UTC).date()
+            lines.append(
+                tr.pgettext(
+                    "reminders",
+                    "• %(when)s, about the deadline on %(deadline)s",
+                    when=self._day(when, tr),
+                    deadline=self._day(reminder.deadline, tr),
+                )
+            )
+            label = tr.pgettext_plain("button", "Cancel: %(when)s", when=self._day(when, tr))
+            data = callbacks.encode(owner, MENU_SEQ, f"{REMINDER_PREFIX}{reminder.id}")
+            buttons.append((Button(label, data),))
+        return View(_lines(*lines), tuple(buttons))
+
+    def reminder_message(self, reminder: Reminder, tr: Translator, now: float) -> Html:
+        """The reminder itself, sent on its day."""
+        left = (reminder.deadline - datetime.fromtimestamp(now, UTC).date()).days
+        values = {
+            "date": self._day(reminder.deadline, tr),
+            "left": tr.npgettext("deadline", "%(n)s day", "%(n)s days", max(left, 0)),
+        }
+        if reminder.kind == CONFIRMED_ON:
+            return tr.pgettext(
+                "reminders",
+                "⏰ Reminder: a dispute can be opened until %(date)s, %(left)s left. "
+                "If something is wrong with the order, open it now.",
+                **values,
+            )
+        return tr.pgettext(
+            "reminders",
+            "⏰ Reminder: buyer protection ends on %(date)s, %(left)s left. If the parcel has "
+            "not arrived or something is wrong with it, open a dispute now.",
+            **values,
+        )
+
+    def _reminded(self, session: Session | None, tr: Translator) -> Html:
+        assert session is not None
+        end = date.fromisoformat(session.answers[DEADLINE_END])
+        times = reminder_times(end, session.updated_at)
+        if not times:
+            return tr.pgettext("reminders", "The deadline is too close for reminders: act today.")
+        days = ", ".join(self._day(datetime.fromtimestamp(t, UTC).date(), tr) for t in times)
+        return _lines(
+            tr.pgettext("reminders", "OK, I will remind you: %(days)s.", days=days),
+            tr.pgettext("reminders", "/reminders shows them and lets you cancel them."),
         )
 
     def _deadline(self, session: Session | None, tr: Translator) -> Html:
@@ -673,6 +746,8 @@ class Renderer:
             return tr.pgettext_plain("button", "Another problem")
         if choice == DEADLINE:
             return tr.pgettext_plain("button", "Work out the dates")
+        if choice == REMIND:
+            return tr.pgettext_plain("button", "Remind me 3 days and 1 day before")
         if choice == COMPLAINT:
             if confirmed == YES:
                 return tr.pgettext_plain("button", "Show the complaint (plan B)")

@@ -10,10 +10,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from bot import callbacks
-from bot.flow import FORGET, MENU_SEQ, SET_LANGUAGE, Context, Flow, Notice, Session, Transition
+from bot.flow import (
+    ADD_REMINDERS,
+    CANCEL_REMINDER,
+    DEADLINE_END,
+    DEADLINE_KIND,
+    FORGET,
+    MENU_SEQ,
+    PROTECTION,
+    SET_LANGUAGE,
+    Context,
+    Flow,
+    Notice,
+    ScreenKind,
+    Session,
+    Transition,
+    reminder_times,
+)
 from bot.guide import load_guide
 from bot.i18n import Catalogs, Html, Translator
 from bot.render import Renderer, View
@@ -49,6 +66,7 @@ class Kind(StrEnum):
     HINT = "hint"  # a sticker, a photo, a voice message…
     UNKNOWN_COMMAND = "unknown_command"
     DEADLINE = "deadline"  # /deadline
+    REMINDERS = "reminders"  # /reminders
     LANGUAGE = "language"  # /language
     FORGET = "forget"  # /forget
 
@@ -124,13 +142,29 @@ class Conversations:
         elif action is not None and action.kind == FORGET:
             await self.store.forget(event.user_id)
             session = None
+        elif action is not None and action.kind == CANCEL_REMINDER:
+            await self.store.cancel_reminder(event.user_id, int(action.value))
         new = transition.session
         if new is not None:
             await self.store.save(new)
+        if action is not None and action.kind == ADD_REMINDERS and new is not None:
+            end = date.fromisoformat(new.answers[DEADLINE_END])
+            await self.store.add_reminders(
+                event.user_id,
+                event.chat_id,
+                reminder_times(end, ctx.now),
+                end,
+                new.answers.get(DEADLINE_KIND, PROTECTION),
+                new.language,
+                ctx.now,
+            )
         shown = new or session
         tr = self.catalogs.translator(shown.language if shown else language)
         view = None
-        if transition.screen is not None:
+        if transition.screen is not None and transition.screen.kind is ScreenKind.REMINDERS:
+            pending = await self.store.pending_reminders(event.user_id)
+            view = self.renderer.reminders(pending, event.user_id, tr)
+        elif transition.screen is not None:
             link = self.private_link if event.group else None
             view = self.renderer.view(
                 transition.screen, shown, tr, private_link=link, owner=event.user_id
@@ -183,6 +217,8 @@ class Conversations:
                 return flow.press(session, data.seq, data.choice, event.message_id, ctx)
             case Kind.DEADLINE:
                 return flow.deadline(session, ctx)
+            case Kind.REMINDERS:
+                return flow.reminders_menu()
             case Kind.LANGUAGE:
                 return flow.language_menu(self.catalogs.languages)
             case Kind.FORGET:

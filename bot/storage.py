@@ -17,6 +17,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 5: reminders before a deadline; a pending one has no sent_at.
+    (
+        """
+        CREATE TABLE reminders (
+            id         INTEGER PRIMARY KEY,
+            user_id    INTEGER NOT NULL,
+            chat_id    INTEGER NOT NULL,
+            due_at     REAL    NOT NULL,  -- Unix seconds
+            deadline   TEXT    NOT NULL,  -- the last day (ISO) the reminder is about
+            kind       TEXT    NOT NULL,  -- protection | confirmed_on
+            language   TEXT    NOT NULL,
+            created_at REAL    NOT NULL,
+            sent_at    REAL
+        )
+        """,
+        "CREATE INDEX reminders_pending ON reminders (due_at) WHERE sent_at IS NULL",
+        "CREATE INDEX reminders_user ON reminders (user_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -101,6 +120,25 @@ _UPSERT = (
     f"INSERT OR REPLACE INTO sessions ({_COLUMNS}) "
     f"VALUES ({', '.join('?' * len(_COLUMNS.split(',')))})"
 )
+
+
+_REMINDER_COLUMNS = "id, user_id, chat_id, due_at, deadline, kind, language"
+
+
+def _row_to_reminder(row: Sequence[Any]) -> Reminder:
+    id_, user_id, chat_id, due_at, deadline, kind, language = row
+    return Reminder(id_, user_id, chat_id, due_at, date.fromisoformat(deadline), kind, language)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: int
+    user_id: int
+    chat_id: int
+    due_at: float
+    deadline: date
+    kind: str
+    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,18 +420,78 @@ class SessionStore:
         """
         await self._conn.execute_fetchall("DELETE FROM sessions WHERE user_id = ?", (user_id,))
         await self._conn.execute_fetchall("DELETE FROM users WHERE user_id = ?", (user_id,))
+        await self._conn.execute_fetchall("DELETE FROM reminders WHERE user_id = ?", (user_id,))
         for key in [k for k in self._cache if k[1] == user_id]:
             del self._cache[key]
 
     async def rows_about(self, user_id: int) -> int:
         """How many rows in all tables name ``user_id`` (for /forget's tests and audits)."""
         total = 0
-        for table in ("sessions", "users"):
+        for table in ("sessions", "users", "reminders"):
             rows = await self._conn.execute_fetchall(
                 f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)
             )
             total += sum(int(r[0]) for r in rows)
         return total
+
+    async def add_reminders(
+        self,
+        user_id: int,
+        chat_id: int,
+        due: Sequence[float],
+        deadline: date,
+        kind: str,
+        language: str,
+        now: float,
+    ) -> None:
+        """Plan reminders at the times ``due`` about ``deadline``; an identical one is kept once."""
+        await self._conn.executemany(
+            "INSERT INTO reminders (user_id, chat_id, due_at, deadline, kind, language, created_at)"
+            " SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM reminders"
+            " WHERE user_id = ? AND chat_id = ? AND due_at = ? AND sent_at IS NULL)",
+            [
+                (
+                    user_id,
+                    chat_id,
+                    at,
+                    deadline.isoformat(),
+                    kind,
+                    language,
+                    now,
+                    *(user_id, chat_id, at),
+                )
+                for at in due
+            ],
+        )
+
+    async def due_reminders(self, now: float, limit: int = 50) -> list[Reminder]:
+        """Pending reminders whose time has come, oldest first."""
+        rows = await self._conn.execute_fetchall(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders"
+            " WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+            (now, limit),
+        )
+        return [_row_to_reminder(r) for r in rows]
+
+    async def mark_sent(self, reminder_id: int, now: float) -> None:
+        await self._conn.execute_fetchall(
+            "UPDATE reminders SET sent_at = ? WHERE id = ?", (now, reminder_id)
+        )
+
+    async def pending_reminders(self, user_id: int) -> list[Reminder]:
+        """``user_id``'s reminders still to come, soonest first."""
+        rows = await self._conn.execute_fetchall(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders"
+            " WHERE user_id = ? AND sent_at IS NULL ORDER BY due_at",
+            (user_id,),
+        )
+        return [_row_to_reminder(r) for r in rows]
+
+    async def cancel_reminder(self, user_id: int, reminder_id: int) -> None:
+        """Delete one of ``user_id``'s reminders (someone else's id does nothing)."""
+        await self._conn.execute_fetchall(
+            "DELETE FROM reminders WHERE id = ? AND user_id = ?", (reminder_id, user_id)
+        )
 
     async def count_sessions(self) -> int:
         async with self._conn.execute("SELECT count(*) FROM sessions") as cur:

@@ -20,7 +20,10 @@ class Bot:
     def __init__(self, fake: FakeTelegram, db: Path) -> None:
         self._fake = fake
         self.settings = Settings(
-            token=Secret(fake.token), api_base_url=fake.base_url, database_path=db
+            token=Secret(fake.token),
+            api_base_url=fake.base_url,
+            database_path=db,
+            reminder_poll_s=0.1,
         )
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -52,7 +52,16 @@ async def test_start_greets_with_a_button_and_registers_commands(
     groups = {"type": "all_group_chats"}
     for language in ("", "ru"):
         commands = {c["command"]: c["description"] for c in fake.commands(private, language)}
-        everything = {"start", "complaint", "help", "cancel", "deadline", "language", "forget"}
+        everything = {
+            "start",
+            "complaint",
+            "help",
+            "cancel",
+            "deadline",
+            "reminders",
+            "language",
+            "forget",
+        }
         assert set(commands) == everything
         assert commands["complaint"] == "Пожаловаться на продавца"
         in_groups = {c["command"] for c in fake.commands(groups, language)}
@@ -553,13 +562,16 @@ async def test_a_photo_with_words_is_read(bot: Bot, fake: FakeTelegram, anya: Pe
 
 
 def rows_naming(db: Path, user_id: int) -> int:
+    """Rows naming ``user_id`` in every table that has a user_id column."""
     with sqlite3.connect(db) as conn:
-        return sum(
-            conn.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone()[
-                0
-            ]
-            for table in ("sessions", "users")
-        )
+        tables = [
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if any(col[1] == "user_id" for col in conn.execute(f"PRAGMA table_info({name})"))
+        ]
+        assert set(tables) == {"sessions", "users", "reminders"}
+        query = "SELECT count(*) FROM {} WHERE user_id = ?"
+        return sum(conn.execute(query.format(t), (user_id,)).fetchone()[0] for t in tables)
 
 
 async def test_language_can_be_switched_and_is_kept(bot: Bot, anya: Person) -> None:
@@ -582,12 +594,15 @@ async def test_forget_deletes_every_row_about_the_person(
     await anya.command("/language")
     await anya.tap("Русский")
     await anya.tap("Нет", anya.messages[0])
-    assert rows_naming(db, anya.chat_id) == 2
+    await anya.command("/deadline")
+    await anya.say("осталось 20 дней")
+    await anya.tap("Напомнить")
+    assert rows_naming(db, anya.chat_id) == 4  # a session, a language, two reminders
     ask = await anya.command("/forget")
     assert "Это нельзя отменить" in ask.text
     kept = await anya.tap("Нет, оставить", ask)
     assert kept.text == "Хорошо, ничего не удалено."
-    assert rows_naming(db, anya.chat_id) == 2
+    assert rows_naming(db, anya.chat_id) == 4
     ask = await anya.command("/forget")
     done = await anya.tap("Да, удалить всё", ask)
     assert done.text == "Готово: все ваши данные удалены."
@@ -597,7 +612,7 @@ async def test_forget_deletes_every_row_about_the_person(
 async def test_help_says_what_is_kept_and_why(bot: Bot, anya: Person) -> None:
     text = (await anya.command("/help")).text
     assert "/forget" in text
-    assert "Я храню ваши ответы и выбранный язык только для того" in text
+    assert "Я храню ваши ответы, напоминания и выбранный язык только для того" in text
 
 
 # ---- deadlines -------------------------------------------------------------------------------
@@ -627,3 +642,52 @@ async def test_deadline_is_offered_on_the_dispute_screen(bot: Bot, anya: Person)
     answer = await anya.say("3 дня назад")
     assert "Спор можно открыть до" in answer.text
     assert "осталось 12 дней" in answer.text
+
+
+# ---- reminders -------------------------------------------------------------------------------
+
+
+async def test_reminders_are_offered_listed_and_cancelled(bot: Bot, anya: Person) -> None:
+    await anya.command("/deadline")
+    dates = await anya.say("осталось 20 дней")
+    assert "Напомнить за 3 дня и за 1 день" in dates.button_labels()
+    done = await anya.tap("Напомнить")
+    end = datetime.now(UTC).date() + timedelta(days=20)
+    days = [format_date(end - timedelta(days=n), format="long", locale="ru") for n in (3, 1)]
+    assert done.text.startswith(f"Хорошо, напомню: {days[0]}, {days[1]}")
+    listing = await anya.command("/reminders")
+    assert listing.text.count("•") == 2
+    assert len(listing.button_labels()) == 2
+    after = await anya.tap(f"Отменить: {days[0]}", listing)
+    assert after.text.count("•") == 1
+    assert after.button_labels() == [f"Отменить: {days[1]}"]
+    empty = await anya.tap(f"Отменить: {days[1]}", after)
+    assert empty.text.startswith("Напоминаний нет.")
+
+
+async def test_a_due_reminder_is_sent_once_even_across_restarts(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(db)
+    end = datetime.now(UTC).date() + timedelta(days=3)
+    # Planned earlier; its time came while the bot was not running.
+    await store.add_reminders(
+        anya.chat_id, anya.chat_id, [time.time() - 60], end, "protection", "ru", time.time()
+    )
+    await store.close()
+    fake.send_text(anya.user, "привет")  # the chat must exist for the fake
+    for _ in range(2):
+        runner = Bot(fake, db)
+        await runner.start()
+        try:
+            await fake.wait_for(
+                lambda: any("Напоминание" in m.text for m in anya.messages), timeout=10
+            )
+            await asyncio.sleep(0.6)  # a few more rounds of the reminder loop
+        finally:
+            await runner.stop()
+    reminders = [m for m in anya.messages if "⏰ Напоминание" in m.text]
+    assert len(reminders) == 1
+    assert "осталось 3 дня" in reminders[0].text
+    fake.assert_clean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -22,6 +23,7 @@ from bot.flow import (
     Session,
     Step,
     Transition,
+    reminder_times,
 )
 from bot.guide import Guide
 
@@ -503,3 +505,21 @@ def test_start_over_from_the_date_question(walk: Walk, flow: Flow) -> None:
     walk._apply(flow.deadline(None, CTX))
     walk.say("начать заново")
     assert walk.step is Step.CONFIRMED
+
+
+def test_reminders_are_planned_from_the_worked_out_deadline(flow: Flow, walk: Walk) -> None:
+    walk._apply(flow.deadline(None, CTX))
+    walk.say("через 10 дней")
+    t = walk.press("remind")
+    assert walk.step is Step.REMINDED
+    assert t.action is not None
+    assert t.action.kind == "add_reminders"
+
+
+def test_reminder_times_are_3_and_1_days_before_at_10_moscow() -> None:
+    end = date(2026, 12, 10)
+    now = datetime(2026, 11, 25, tzinfo=UTC).timestamp()
+    times = [datetime.fromtimestamp(t, UTC) for t in reminder_times(end, now)]
+    assert times == [datetime(2026, 12, 7, 7, tzinfo=UTC), datetime(2026, 12, 9, 7, tzinfo=UTC)]
+    late = datetime(2026, 12, 8, tzinfo=UTC).timestamp()
+    assert len(reminder_times(end, late)) == 1  # only the one still ahead
