@@ -16,6 +16,7 @@ The decision it walks (``../shared/domain.md``)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -40,6 +41,7 @@ class Step(StrEnum):
     DEADLINE = "deadline"  # waiting for a date, typed
     DEADLINE_SET = "deadline_set"  # the dates worked out
     REMINDED = "reminded"  # reminders planned
+    TEXT = "text"  # a ready English text for the form or the dispute
 
 
 class Route(StrEnum):
@@ -72,6 +74,7 @@ class ScreenKind(StrEnum):
     DEADLINE = "deadline"
     DEADLINE_SET = "deadline_set"
     REMINDED = "reminded"
+    TEXT = "text"
     REMINDERS = "reminders"  # /reminders: the list, a cancel button each
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     HELP = "help"
@@ -98,7 +101,12 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "restart",
     "other",
 )
-DEADLINE, REMIND = "deadline", "remind"
+DEADLINE, REMIND, TEXT, BACK = "deadline", "remind", "text", "back"
+#: answers: what the ready text is for, the step to go back to, the order number typed.
+TEXT_FOR, TEXT_FROM, ORDER = "text_for", "text_from", "order"
+#: answers: the step /deadline was asked from, to go back to.
+BACK_TO = "back_to"
+_ORDER_NUMBER = re.compile(r"\d{6,20}")
 REMINDER_PREFIX = "rm."
 #: Reminders come this many days before a deadline, at 10:00 Moscow time (07:00 UTC).
 REMIND_DAYS_BEFORE = (3, 1)
@@ -203,11 +211,12 @@ _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
     Step.CONFIRMED: (YES, NO),
     Step.PROTECTION: (YES, NO, IDK),
     Step.RECENT: (YES, NO, IDK),
-    Step.DISPUTE: (DEADLINE, COMPLAINT, RESTART),
+    Step.DISPUTE: (DEADLINE, TEXT, COMPLAINT, RESTART),
+    Step.TEXT: (BACK, RESTART),
     Step.DEADLINE: (RESTART,),
     Step.DEADLINE_SET: (REMIND, RESTART),
     Step.REMINDED: (RESTART,),
-    Step.ANSWER: (OTHER, RESTART),
+    Step.ANSWER: (TEXT, OTHER, RESTART),
 }
 
 
@@ -239,11 +248,13 @@ class Flow:
 
     # ---- screens -------------------------------------------------------------------------
 
-    def choices(self, step: Step) -> tuple[str, ...]:
-        """The buttons of a step, in order."""
-        if step is Step.PROBLEM:
+    def choices(self, session: Session) -> tuple[str, ...]:
+        """The buttons of the step ``session`` is at, in order."""
+        if session.step is Step.PROBLEM:
             return self._problem_choices
-        return _QUESTION_CHOICES.get(step, ())
+        if session.step is Step.DEADLINE_SET and BACK_TO in session.answers:
+            return (REMIND, BACK, RESTART)  # back to the dispute advice it came from
+        return _QUESTION_CHOICES.get(session.step, ())
 
     def screen(self, session: Session, notice: Notice | None = None) -> Screen:
         """The screen that shows ``session`` where it is."""
@@ -256,8 +267,9 @@ class Flow:
             Step.DEADLINE: ScreenKind.DEADLINE,
             Step.DEADLINE_SET: ScreenKind.DEADLINE_SET,
             Step.REMINDED: ScreenKind.REMINDED,
+            Step.TEXT: ScreenKind.TEXT,
         }.get(session.step, ScreenKind.QUESTION)
-        return Screen(kind, session.step, self.choices(session.step), notice)
+        return Screen(kind, session.step, self.choices(session), notice)
 
     # ---- events --------------------------------------------------------------------------
 
@@ -349,7 +361,7 @@ class Flow:
                 # storing a step and drawing it): draw the current screen there.
                 return Transition(self.screen(session), notice=Notice.STALE, replay=True)
             return Transition(None, notice=Notice.STALE)
-        if choice not in self.choices(session.step):
+        if choice not in self.choices(session):
             return self.forged()
         moved = self._choose(session, choice, ctx)
         if moved.session is not None and message_id is not None:
@@ -372,6 +384,9 @@ class Flow:
                 return self._move(session, ctx, Step.CONFIRMED, answers=hint, fresh=True)
         if idle or session is None:
             return self.greet(session, ctx)
+        if session.step is Step.TEXT and (number := _ORDER_NUMBER.search(text.replace(" ", ""))):
+            answers = {**session.answers, ORDER: number[0]}
+            return self._move(session, ctx, Step.TEXT, answers=answers)
         if session.step is Step.DEADLINE:
             if self._answer_matchers[Step.DEADLINE].match(text) == RESTART:
                 return self._choose(session, RESTART, ctx)
@@ -407,6 +422,9 @@ class Flow:
         answers = dict(session.answers) if session is not None and session.active else {}
         answers[DEADLINE_KIND] = kind
         answers.pop(DEADLINE_END, None)
+        answers.pop(BACK_TO, None)
+        if session is not None and session.step is Step.DISPUTE:
+            answers[BACK_TO] = session.step.value
         return self._move(session, ctx, Step.DEADLINE, answers=answers)
 
     def _read_date(self, session: Session, text: str, ctx: Context) -> Transition:
@@ -468,6 +486,14 @@ class Flow:
             if choice == YES:
                 return self._move(session, ctx, Step.DISPUTE, answers=answered)
             return self._to_problem(session, ctx, answered, Route.LATE)
+        if choice == TEXT and step in (Step.ANSWER, Step.DISPUTE):
+            purpose = "complaint" if step is Step.ANSWER else "dispute"
+            answers = {**answers, TEXT_FOR: purpose, TEXT_FROM: step.value}
+            return self._move(session, ctx, Step.TEXT, answers=answers)
+        if step is Step.TEXT and choice == BACK:
+            return self._move(session, ctx, Step(answers.get(TEXT_FROM, Step.ANSWER.value)))
+        if step is Step.DEADLINE_SET and choice == BACK:
+            return self._move(session, ctx, Step(answers[BACK_TO]))
         if step is Step.DEADLINE_SET and choice == REMIND:
             moved = self._move(session, ctx, Step.REMINDED)
             return replace(moved, action=Action(ADD_REMINDERS))

@@ -19,8 +19,23 @@ GUIDE_CONTEXT = "guide"
 #: gettext context of the boxes' labels: the msgid is the form label, the translation the
 #: label the localized form shows (the seed's Russian wording).
 BOX_CONTEXT = "box"
+#: gettext context of the ready English texts: the msgid is what is sent to AliExpress,
+#: the translation is shown underneath to explain it.
+READY_TEXT_CONTEXT = "ready-text"
 
-ANSWER_KINDS = ("yes", "no", "idk", "complaint", "restart", "other", "begin", "deadline", "remind")
+ANSWER_KINDS = (
+    "yes",
+    "no",
+    "idk",
+    "complaint",
+    "restart",
+    "other",
+    "begin",
+    "deadline",
+    "remind",
+    "text",
+    "back",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +55,7 @@ class Problem:
     box: Box
     button: str
     title: str
+    statement: str  # one English sentence for the ready text
     keywords: Mapping[str, tuple[str, ...]]
     evidence: tuple[str, ...]
 
@@ -62,6 +78,7 @@ class Guide:
     dispute_facts: tuple[str, ...]  # what has changed since the seed
     dispute_warnings: tuple[str, ...]
     addresses: tuple[Address, ...]
+    ready_text: Mapping[str, str]  # English templates: complaint, dispute, protection_end
 
     def problem(self, problem_id: str) -> Problem:
         for problem in self.problems:
@@ -104,6 +121,7 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
                 box=by_id[p["box"]],
                 button=p["button"],
                 title=p["title"],
+                statement=p["statement"],
                 keywords=_keywords(p["keywords"], f"problems.{p['id']}.keywords"),
                 evidence=_strings(p["evidence"], f"problems.{p['id']}.evidence"),
             )
@@ -129,6 +147,7 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
             dispute_facts=_strings(raw["dispute"]["facts"], "dispute.facts"),
             dispute_warnings=_strings(raw["dispute"]["warnings"], "dispute.warnings"),
             addresses=tuple(Address(email=a["email"], who=a["who"]) for a in raw["addresses"]),
+            ready_text={k: str(v) for k, v in raw["ready_text"].items()},
         )
     except KeyError as exc:
         raise GuideError(f"missing or unknown key: {exc}") from exc
@@ -156,6 +175,7 @@ def _translatable(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for problem in raw.get("problems", []):
         yield GUIDE_CONTEXT, problem["button"]
         yield GUIDE_CONTEXT, problem["title"]
+        yield READY_TEXT_CONTEXT, problem["statement"]
         for line in problem["evidence"]:
             yield GUIDE_CONTEXT, line
     for section in ("complaint", "dispute"):
@@ -164,6 +184,8 @@ def _translatable(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 yield GUIDE_CONTEXT, line
     for address in raw.get("addresses", []):
         yield GUIDE_CONTEXT, address["who"]
+    for template in raw.get("ready_text", {}).values():
+        yield READY_TEXT_CONTEXT, template
 
 
 def extract_guide_messages(

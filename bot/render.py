@@ -6,7 +6,7 @@ into plain text with numbered choices.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,6 +15,7 @@ from babel.dates import format_date
 
 from bot import callbacks
 from bot.flow import (
+    BACK,
     BEGIN,
     COMPLAINT,
     CONFIRMED_ON,
@@ -23,16 +24,21 @@ from bot.flow import (
     DEADLINE_KIND,
     FORGET_NO,
     FORGET_YES,
+    HINT,
     IDK,
     LANGUAGE_PREFIX,
     MENU_SEQ,
     MENUS,
     NO,
+    ORDER,
     OTHER,
     PROBLEM_PREFIX,
+    PROTECTION,
     REMIND,
     REMINDER_PREFIX,
     RESTART,
+    TEXT,
+    TEXT_FOR,
     YES,
     Notice,
     Route,
@@ -42,7 +48,7 @@ from bot.flow import (
     Step,
     reminder_times,
 )
-from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, Guide
+from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, READY_TEXT_CONTEXT, Guide
 from bot.i18n import Html, Translator, escape
 from bot.storage import Reminder
 
@@ -103,7 +109,9 @@ class Renderer:
         route = session.route if session else None
         problem = session.problem if session else None
         group = private_link is not None
-        key = (screen, confirmed, route, problem, group, tr.language)
+        key: tuple[object, ...] = (screen, confirmed, route, problem, group, tr.language)
+        if screen.kind is ScreenKind.TEXT and session is not None:
+            key += tuple(sorted(session.answers.items()))
         text = self._texts.get(key)
         if text is None:
             text = self._screen_text(screen, session, tr, group)
@@ -312,6 +320,8 @@ class Renderer:
             return self._deadline(session, tr)
         if kind is ScreenKind.REMINDED:
             return self._reminded(session, tr)
+        if kind is ScreenKind.TEXT:
+            return self._ready_text(session, tr)
         if kind is ScreenKind.LANGUAGE:
             return tr.pgettext("language", "Choose the language of the bot:")
         if kind is ScreenKind.LANGUAGE_SET:
@@ -563,6 +573,47 @@ class Renderer:
             tr.pgettext("reminders", "/reminders shows them and lets you cancel them."),
         )
 
+    def _ready_text(self, session: Session | None, tr: Translator) -> Html:
+        """A short polite English text to paste, in a block that copies with a tap, and
+        its translation underneath."""
+        assert session is not None
+        g, answers = self.guide, session.answers
+        templates = g.ready_text
+        problem_id = session.problem or answers.get(HINT)
+        problem = g.problem(problem_id) if problem_id and g.has_problem(problem_id) else None
+        purpose = "dispute" if answers.get(TEXT_FOR) == "dispute" else "complaint"
+        end = answers.get(DEADLINE_END)
+        show_end = purpose == "dispute" and end and answers.get(DEADLINE_KIND) == PROTECTION
+
+        def compose(local: Callable[[str], str], language: str) -> str:
+            order = answers.get(ORDER) or local(templates["order_blank"])
+            statement = local(problem.statement if problem else templates["statement_blank"])
+            text = local(templates[purpose]) % {"order": order, "statement": statement}
+            if show_end:
+                when = format_date(date.fromisoformat(str(end)), format="long", locale=language)
+                text += " " + local(templates["protection_end"]) % {"date": when}
+            return text
+
+        english = compose(lambda s: s, "en")
+        translated = compose(lambda s: tr.raw(READY_TEXT_CONTEXT, s), tr.language)
+        lines = [
+            tr.pgettext("ready-text", "<b>A ready text for the form</b> (tap it to copy):")
+            if purpose == "complaint"
+            else tr.pgettext("ready-text", "<b>A ready text for the dispute</b> (tap it to copy):"),
+            f"<pre>{escape(english)}</pre>",
+        ]
+        if translated != english:
+            lines += [
+                tr.pgettext("ready-text", "<b>Translation:</b>"),
+                f"<i>{escape(translated)}</i>",
+            ]
+        if not answers.get(ORDER):
+            lines += [
+                "",
+                tr.pgettext("ready-text", "Send me the order number, and I will put it in."),
+            ]
+        return _lines(*lines)
+
     def _deadline(self, session: Session | None, tr: Translator) -> Html:
         """The dates that matter, written out, with what to do by when."""
         assert session is not None
@@ -746,6 +797,10 @@ class Renderer:
             return tr.pgettext_plain("button", "Another problem")
         if choice == DEADLINE:
             return tr.pgettext_plain("button", "Work out the dates")
+        if choice == TEXT:
+            return tr.pgettext_plain("button", "A ready text in English")
+        if choice == BACK:
+            return tr.pgettext_plain("button", "Back")
         if choice == REMIND:
             return tr.pgettext_plain("button", "Remind me 3 days and 1 day before")
         if choice == COMPLAINT:

@@ -173,7 +173,7 @@ class Conversations:
         if transition.notice is not None:
             notice = self.renderer.notice(transition.notice, tr)
         previous = None
-        if session is not None and new is not None and self.flow.choices(session.step):
+        if session is not None and new is not None and self.flow.choices(session):
             previous = session.message_id  # it showed the keyboard of the step just left
         stale = transition.notice is Notice.STALE and transition.screen is None
         alert = transition.notice is Notice.NOT_YOURS

@@ -104,12 +104,17 @@ async def test_full_conversation_for_each_box(
     assert "Жалоба сама по себе деньги не возвращает" in answer.text
     assert "buyer@aliexpress.com" in answer.text
     assert "smallbizhelp@service.alibaba.com" in answer.text
-    assert answer.button_labels() == ["Другая проблема", "Начать заново"]
+    assert answer.button_labels() == [
+        "Готовый текст на английском",
+        "Другая проблема",
+        "Начать заново",
+    ]
     with sqlite3.connect(bot.settings.database_path) as conn:
         outcomes = conn.execute("SELECT route, box FROM outcomes").fetchall()
     assert outcomes == [("deal_closed", BOX_IDS[form_label])]
 
 
+ANSWER_BUTTONS = ["Готовый текст на английском", "Другая проблема", "Начать заново"]
 BOX_IDS = {
     "Products not received": "not_received",
     "Products not as described": "not_as_described",
@@ -514,7 +519,11 @@ async def test_unmatched_text_after_the_answer_is_a_one_line_reask(bot: Bot, any
         reask.text
         == "Извините, не удалось разобрать ответ. Нажмите кнопку ниже или ответьте парой слов."
     )
-    assert reask.button_labels() == ["Другая проблема", "Начать заново"]
+    assert reask.button_labels() == [
+        "Готовый текст на английском",
+        "Другая проблема",
+        "Начать заново",
+    ]
 
 
 async def test_a_failed_answer_is_retried_and_the_screen_still_moves(
@@ -691,3 +700,39 @@ async def test_a_due_reminder_is_sent_once_even_across_restarts(
     assert len(reminders) == 1
     assert "осталось 3 дня" in reminders[0].text
     fake.assert_clean()
+
+
+# ---- the ready text --------------------------------------------------------------------------
+
+
+async def test_ready_english_text_with_the_order_number(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    await anya.tap("Нет, уже закончилась")
+    await anya.tap("Не тот цвет")
+    text = await anya.tap("Готовый текст на английском")
+    assert "Hello. I am writing about order [order number]." in text.text
+    assert "I received the wrong colour or size" in text.text
+    assert "Перевод:" in text.text
+    assert any(e["type"] == "pre" for e in text.entities)  # one tap copies it
+    with_number = await anya.say("Номер заказа: 8123456789012345")
+    assert "order 8123456789012345." in with_number.text
+    assert "заказа 8123456789012345." in with_number.text
+    back = await anya.tap("Назад")
+    assert "Products not as described" in back.text
+
+
+async def test_dispute_text_carries_the_protection_end(bot: Bot, anya: Person) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    await anya.tap("Да, ещё действует")
+    await anya.tap("Посчитать сроки")
+    end = datetime.now(UTC).date() + timedelta(days=20)
+    await anya.say(f"{end:%d.%m.%Y}")
+    advice = await anya.tap("Назад")  # back to the dispute advice
+    assert "Откройте спор — жалоба пока не нужна." in advice.text
+    text = await anya.tap("Готовый текст на английском")
+    assert "I am asking for a full refund." in text.text
+    assert "[describe what is wrong]" in text.text  # no problem chosen on this route
+    written = format_date(end, format="long", locale="en")
+    assert f"Buyer protection for this order ends on {written}." in text.text

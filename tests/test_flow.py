@@ -123,7 +123,7 @@ def test_dispute_advice_offers_the_complaint_anyway(walk: Walk) -> None:
     t = walk.press(YES)
     assert t.screen is not None
     assert t.screen.kind is ScreenKind.DISPUTE
-    assert t.screen.choices == ("deadline", COMPLAINT, RESTART)
+    assert t.screen.choices == ("deadline", "text", COMPLAINT, RESTART)
 
 
 @pytest.mark.parametrize(
@@ -523,3 +523,22 @@ def test_reminder_times_are_3_and_1_days_before_at_10_moscow() -> None:
     assert times == [datetime(2026, 12, 7, 7, tzinfo=UTC), datetime(2026, 12, 9, 7, tzinfo=UTC)]
     late = datetime(2026, 12, 8, tzinfo=UTC).timestamp()
     assert len(reminder_times(end, late)) == 1  # only the one still ahead
+
+
+# ---- the ready text ------------------------------------------------------------------------
+
+
+def test_ready_text_takes_the_order_number_and_goes_back(walk: Walk) -> None:
+    walk.begin()
+    walk.press(NO)
+    walk.press(NO)
+    walk.press(PROBLEM_PREFIX + "fake")
+    walk.press("text")
+    assert walk.step is Step.TEXT
+    walk.say("номер заказа 8123 4567 8901 2345")
+    assert walk.session is not None
+    assert walk.session.answers["order"] == "8123456789012345"
+    assert walk.step is Step.TEXT
+    walk.press("back")
+    assert walk.step is Step.ANSWER
+    assert walk.session.box == "ipr"

@@ -132,7 +132,7 @@ def test_answer_has_everything_the_buyer_needs(
             for row in renderer.view(flow.screen(session), session, ru).keyboard
             for b in row
         ]
-        assert buttons == ["Другая проблема", "Начать заново"]
+        assert buttons == ["Готовый текст на английском", "Другая проблема", "Начать заново"]
 
 
 def test_plan_b_answers_say_dispute_first(flow: Flow, renderer: Renderer, ru: Translator) -> None:
@@ -155,6 +155,7 @@ def test_dispute_advice_has_steps_evidence_and_no_complaint_needed(
     assert "2–3 дня" in plain
     assert [b.label for row in view.keyboard for b in row] == [
         "Посчитать сроки",
+        "Готовый текст на английском",
         "Всё равно: как подать жалобу",
         "Начать заново",
     ]
