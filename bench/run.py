@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from telegram import Bot, Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 from telegram.request import BaseRequest, RequestData  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
+from bot.app import AnyApplication, build_application  # noqa: E402
 from bot.config import Secret, Settings  # noqa: E402
 from bot.flow import Session, Step  # noqa: E402
 from bot.storage import SessionStore, _session_to_row  # noqa: E402
@@ -171,21 +172,30 @@ async def run_updates(app: Application, raw: list[dict[str, Any]]) -> float:  # 
 # ---- 1. throughput -------------------------------------------------------------------------
 
 
-async def bot_throughput(users: int, db: Path) -> float:
-    settings = Settings(token=Secret(TOKEN), database_path=db)
-    app = build_application(settings, request=InProcessRequest())
+@contextlib.asynccontextmanager
+async def the_bot(db: Path) -> AsyncIterator[AnyApplication]:
+    """The real application over the in-process transport, set up as run_polling does."""
+    app = build_application(
+        Settings(token=Secret(TOKEN), database_path=db), request=InProcessRequest()
+    )
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
-    updates = Updates()
-    raw = [u for uid in range(1, users + 1) for u in conversation(updates, 10_000 + uid)]
-    warm = [u for uid in range(1, 50) for u in conversation(updates, 9_000 + uid)]
-    await run_updates(app, warm)
-    rate = await run_updates(app, raw)
-    await app.shutdown()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
-    return rate
+    try:
+        yield app
+    finally:
+        await app.shutdown()
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
+
+
+async def bot_throughput(users: int, db: Path) -> float:
+    async with the_bot(db) as app:
+        updates = Updates()
+        raw = [u for uid in range(1, users + 1) for u in conversation(updates, 10_000 + uid)]
+        warm = [u for uid in range(1, 50) for u in conversation(updates, 9_000 + uid)]
+        await run_updates(app, warm)
+        return await run_updates(app, raw)
 
 
 async def echo_throughput(count: int) -> float:
@@ -205,19 +215,11 @@ async def echo_throughput(count: int) -> float:
 
 
 async def inline_ms(db: Path, count: int) -> float:
-    settings = Settings(token=Secret(TOKEN), database_path=db)
-    app = build_application(settings, request=InProcessRequest())
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    updates = Updates()
-    queries = ["не пришла посылка", "подделка", "", "прислали не тот размер", "брак"]
-    raw = [updates.inline(1, queries[i % len(queries)]) for i in range(count)]
-    rate = await run_updates(app, raw)
-    await app.shutdown()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
-    return 1000.0 / rate
+    async with the_bot(db) as app:
+        updates = Updates()
+        queries = ["не пришла посылка", "подделка", "", "прислали не тот размер", "брак"]
+        raw = [updates.inline(1, queries[i % len(queries)]) for i in range(count)]
+        return 1000.0 / await run_updates(app, raw)
 
 
 # ---- 2. scale --------------------------------------------------------------------------------
@@ -290,11 +292,13 @@ async def main():
     for uid in measured:
         await press(uid, f"v1:{{uid}}:2:no")
     step_ms = (time.perf_counter() - start) * 1000 / len(measured)
-    # The next step of the same people, as in a real conversation: read from memory.
+    # The next step of the people who went last, as in a real conversation: their sessions
+    # are still in the store's memory, so only the write reaches SQLite.
+    recent = measured[-1000:]
     start = time.perf_counter()
-    for uid in measured:
+    for uid in recent:
         await press(uid, f"v1:{{uid}}:3:p.not_arrived")
-    warm_ms = (time.perf_counter() - start) * 1000 / len(measured)
+    warm_ms = (time.perf_counter() - start) * 1000 / len(recent)
     stored = await store.get(measured[-1], measured[-1])
     assert stored is not None and stored.step.value == "answer", stored
     rss = rss_mb()

@@ -41,6 +41,20 @@ class Secret:
         return hash(self._value)
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive finite number from ``env[name]``, or ``default`` when it is not set."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     token: Secret | None
@@ -62,20 +76,8 @@ class Settings:
         log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if not isinstance(logging.getLevelName(log_level), int):
             raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
-        raw_age = env.get("SESSION_MAX_AGE_DAYS", "").strip()
-        try:
-            max_age = float(raw_age) if raw_age else DEFAULT_SESSION_MAX_AGE_DAYS
-        except ValueError:
-            max_age = -1.0
-        if not math.isfinite(max_age) or max_age <= 0:
-            raise ConfigError(f"SESSION_MAX_AGE_DAYS must be a positive number, not {raw_age!r}")
-        raw_poll = env.get("REMINDER_POLL_S", "").strip()
-        try:
-            poll = float(raw_poll) if raw_poll else DEFAULT_REMINDER_POLL_S
-        except ValueError:
-            poll = -1.0
-        if not math.isfinite(poll) or poll <= 0:
-            raise ConfigError(f"REMINDER_POLL_S must be a positive number, not {raw_poll!r}")
+        max_age = _positive(env, "SESSION_MAX_AGE_DAYS", DEFAULT_SESSION_MAX_AGE_DAYS)
+        poll = _positive(env, "REMINDER_POLL_S", DEFAULT_REMINDER_POLL_S)
         return cls(
             token=Secret(token) if token else None,
             api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
