@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot import dates
-from bot.guide import Guide
+from bot.guide import Guide, GuideError
 from bot.matching import Matcher
 
 
@@ -228,6 +228,8 @@ class Flow:
         self._problem_choices = tuple(PROBLEM_PREFIX + p.id for p in guide.problems)
 
         def words(kind: str) -> list[str]:
+            if kind not in guide.answer_keywords:
+                raise GuideError(f"data/guide.toml: no [answers.keywords.*] {kind} = [...]")
             return [w for lang_words in guide.answer_keywords[kind].values() for w in lang_words]
 
         self._answer_matchers = {

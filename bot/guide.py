@@ -23,20 +23,6 @@ BOX_CONTEXT = "box"
 #: the translation is shown underneath to explain it.
 READY_TEXT_CONTEXT = "ready-text"
 
-ANSWER_KINDS = (
-    "yes",
-    "no",
-    "idk",
-    "complaint",
-    "restart",
-    "other",
-    "begin",
-    "deadline",
-    "remind",
-    "text",
-    "back",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Box:
@@ -95,7 +81,9 @@ class GuideError(ValueError):
 
 
 def _strings(raw: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(s, str) and s.strip() for s in raw):
+    if not isinstance(raw, list) or not raw:
+        raise GuideError(f"{where}: expected a non-empty list of strings")
+    if not all(isinstance(s, str) and s.strip() for s in raw):
         raise GuideError(f"{where}: expected a list of non-empty strings")
     return tuple(raw)
 
@@ -127,15 +115,13 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
             )
             for p in raw["problems"]
         )
+        # Which kinds of answer there must be is the flow's business (Flow checks it).
         answers = raw["answers"]["keywords"]
         answer_keywords: dict[str, dict[str, tuple[str, ...]]] = {}
         for lang, kinds in answers.items():
-            missing = set(ANSWER_KINDS) - set(kinds)
-            if missing:
-                raise GuideError(f"answers.keywords.{lang}: missing {sorted(missing)}")
-            for kind in ANSWER_KINDS:
-                words = _strings(kinds[kind], f"answers.keywords.{lang}.{kind}")
-                answer_keywords.setdefault(kind, {})[lang] = words
+            for kind, words in kinds.items():
+                strings = _strings(words, f"answers.keywords.{lang}.{kind}")
+                answer_keywords.setdefault(kind, {})[lang] = strings
         guide = Guide(
             boxes=boxes,
             problems=problems,

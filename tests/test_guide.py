@@ -1,0 +1,53 @@
+"""The guide file: its invariants are checked when it loads, with a clear message."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from typing import Any
+
+import pytest
+
+from bot.flow import Flow
+from bot.guide import GuideError, parse_guide
+from bot.resources import resource_path
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    with (resource_path("data") / "guide.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def test_the_six_boxes_of_the_form(raw: dict[str, Any]) -> None:
+    guide = parse_guide(raw)
+    assert [(b.id, b.form_label) for b in guide.boxes] == [
+        ("not_received", "Products not received"),
+        ("payment", "Payment not received"),
+        ("not_as_described", "Products not as described"),
+        ("ipr", "Intellectual Property Rights (IPR) Infringement"),
+        ("pictures", "Picture stealing"),
+        ("rules", "Violation of AliExpress Trade Rules"),
+    ]
+
+
+def test_a_box_no_problem_leads_to_is_refused(raw: dict[str, Any]) -> None:
+    broken = copy.deepcopy(raw)
+    broken["problems"] = [p for p in broken["problems"] if p["box"] != "pictures"]
+    with pytest.raises(GuideError, match="pictures"):
+        parse_guide(broken)
+
+
+def test_a_missing_kind_of_answer_is_named(raw: dict[str, Any]) -> None:
+    broken = copy.deepcopy(raw)
+    for kinds in broken["answers"]["keywords"].values():
+        del kinds["remind"]
+    with pytest.raises(GuideError, match="remind"):
+        Flow(parse_guide(broken))
+
+
+def test_a_problem_without_keywords_is_refused(raw: dict[str, Any]) -> None:
+    broken = copy.deepcopy(raw)
+    broken["problems"][0]["keywords"] = {"ru": []}
+    with pytest.raises(GuideError, match="keywords"):
+        parse_guide(broken)
