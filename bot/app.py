@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
@@ -18,7 +19,7 @@ from bot.config import Settings
 from bot.handlers import TelegramTransport, private_link
 from bot.inline import InlineCards
 from bot.service import Content, Conversations
-from bot.storage import SessionStore
+from bot.storage import Reminder, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +54,37 @@ async def send_reminders_forever(
     """Send reminders whose time has come; all state is in SQLite, so a restart loses none.
 
     A reminder is marked sent after Telegram accepted it: a crash in between sends it twice
-    rather than never. A person who blocked the bot is not retried.
+    rather than never. One that can never be delivered (blocked, chat gone) or whose
+    deadline has passed is marked done and skipped; a network error leaves it for the next
+    round, without holding up the others.
     """
-    store, renderer = conversations.store, conversations.renderer
     while True:
         try:
-            for reminder in await store.due_reminders(time.time()):
-                tr = conversations.catalogs.translator(reminder.language)
-                text = renderer.reminder_message(reminder, tr, time.time())
-                try:
-                    await application.bot.send_message(reminder.chat_id, text)
-                except Forbidden as exc:
-                    log.info("reminder %s not delivered: %s", reminder.id, exc)
-                await store.mark_sent(reminder.id, time.time())
+            for reminder in await conversations.store.due_reminders(time.time()):
+                await _send_reminder(application, conversations, reminder)
         except Exception:
             log.exception("sending reminders failed; will try again")
         await asyncio.sleep(every_s)
+
+
+async def _send_reminder(
+    application: AnyApplication, conversations: Conversations, reminder: Reminder
+) -> None:
+    store, now = conversations.store, time.time()
+    if reminder.deadline < datetime.fromtimestamp(now, UTC).date():
+        log.info("reminder %s skipped: its deadline has passed", reminder.id)
+        await store.mark_sent(reminder.id, now)
+        return
+    tr = conversations.catalogs.translator(reminder.language)
+    text = conversations.renderer.reminder_message(reminder, tr, now)
+    try:
+        await application.bot.send_message(reminder.chat_id, text)
+    except (Forbidden, BadRequest) as exc:  # blocked, or the chat is gone: never deliverable
+        log.info("reminder %s not delivered: %s", reminder.id, exc)
+    except TelegramError as exc:  # the network, flood control: next round
+        log.info("reminder %s postponed: %s", reminder.id, exc)
+        return
+    await store.mark_sent(reminder.id, now)
 
 
 class Runtime:

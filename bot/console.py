@@ -138,7 +138,7 @@ class Console:
             self._print("")
             for number, button in enumerate(buttons, 1):
                 self._print(f"  {number}) {button.label}")
-            if reply.session is not None:
+            if reply.session is not None and not reply.menu:
                 await self.conversations.remember_message(reply.session, self._message_id)
         # A reply without buttons (help, a hint) leaves the last question's numbers usable.
 

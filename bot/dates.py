@@ -1,13 +1,16 @@
-"""Dates as buyers type them: «25.12.2026», «25.12», «25 декабря», «через 12 дней», «12».
+"""Dates as buyers type them: «25.12.2026», «25.12», «25-го декабря», «через 2 недели», «12».
 
-Pure. ``parse_end`` reads when buyer protection ends (a date ahead, or days left);
-``parse_past`` reads when receipt was confirmed (a date behind, or days ago).
+Pure. ``parse_end`` reads when buyer protection ends (a date ahead, or a time left);
+``parse_past`` reads when receipt was confirmed (a date behind, or a time ago). Both answer
+with a :class:`Reading`: the date, or why there is none (nothing read, or out of range).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from bot.matching import normalize
 
@@ -16,36 +19,50 @@ MAX_AHEAD_DAYS = 180
 MAX_BEHIND_DAYS = 366
 
 _MONTHS = {
-    "янв": 1,
-    "фев": 2,
-    "мар": 3,
-    "апр": 4,
-    "мая": 5,
-    "май": 5,
-    "июн": 6,
-    "июл": 7,
-    "авг": 8,
-    "сен": 9,
-    "окт": 10,
-    "ноя": 11,
-    "дек": 12,
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
+    **dict.fromkeys(("янв", "jan"), 1),
+    **dict.fromkeys(("фев", "feb"), 2),
+    **dict.fromkeys(("мар", "mar"), 3),
+    **dict.fromkeys(("апр", "apr"), 4),
+    **dict.fromkeys(("мая", "май", "may"), 5),
+    **dict.fromkeys(("июн", "jun"), 6),
+    **dict.fromkeys(("июл", "jul"), 7),
+    **dict.fromkeys(("авг", "aug"), 8),
+    **dict.fromkeys(("сен", "sep"), 9),
+    **dict.fromkeys(("окт", "oct"), 10),
+    **dict.fromkeys(("ноя", "nov"), 11),
+    **dict.fromkeys(("дек", "dec"), 12),
 }
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[./\-](\d{1,2})(?:[./\-](\d{4}|\d{2}))?")
-_WORDY = re.compile(r"(\d{1,2}) ([a-zа-я]{3,})(?: (\d{4}))?")
-_DAYS = re.compile(r"(\d{1,3})")
+_DAY_MONTH = re.compile(r"(\d{1,2})(?: го)? ([a-zа-я]{3,})(?: (\d{4}))?")
+_MONTH_DAY = re.compile(r"([a-zа-я]{3,}) (\d{1,2})(?: (\d{4}))?")
+_AMOUNT = re.compile(r"(\d{1,3})(?: ([a-zа-я]+))?")
+_UNIT_DAYS = {"нед": 7, "wee": 7, "мес": 30, "mon": 30, "дн": 1, "ден": 1, "day": 1}
+_WORD_AMOUNTS = {
+    "неделю": 7,
+    "неделя": 7,
+    "week": 7,
+    "месяц": 30,
+    "month": 30,
+    "день": 1,
+    "сутки": 1,
+    "пару дней": 2,
+    "пару недель": 14,
+}
 _RELATIVE = {"сегодня": 0, "today": 0, "завтра": 1, "tomorrow": 1, "вчера": -1, "yesterday": -1}
+
+
+class Problem(StrEnum):
+    UNREAD = "unread"  # no date in the text
+    PAST = "past"  # a protection end that has passed already
+    FUTURE = "future"  # a confirmation that has not happened yet
+    TOO_FAR = "too_far"  # further than protection could possibly last
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    day: date | None
+    problem: Problem | None = None
 
 
 def _make(year: int, month: int, day: int) -> date | None:
@@ -55,21 +72,26 @@ def _make(year: int, month: int, day: int) -> date | None:
         return None
 
 
+def _month(word: str) -> int | None:
+    return _MONTHS.get(word[:3])
+
+
 def _explicit(text: str, today: date, ahead: bool) -> date | None:
     """A written date; without a year, the nearest one on the expected side of today."""
     raw = text.strip().lower().replace("ё", "е")
-    match = _NUMERIC.search(raw)
-    if match:
-        day, month, year = int(match[1]), int(match[2]), match[3]
+    if iso := _ISO.search(raw):
+        return _make(int(iso[1]), int(iso[2]), int(iso[3]))
+    if numeric := _NUMERIC.search(raw):
+        day, month, year = int(numeric[1]), int(numeric[2]), numeric[3]
     else:
         words = normalize(raw)
-        wordy = _WORDY.search(words)
-        if not wordy:
+        wordy = _DAY_MONTH.search(words)
+        if wordy and _month(wordy[2]):
+            day, month, year = int(wordy[1]), _month(wordy[2]) or 0, wordy[3]
+        elif (first := _MONTH_DAY.search(words)) and _month(first[1]):
+            day, month, year = int(first[2]), _month(first[1]) or 0, first[3]
+        else:
             return None
-        month_name = wordy[2][:3]
-        if month_name not in _MONTHS:
-            return None
-        day, month, year = int(wordy[1]), _MONTHS[month_name], wordy[3]
     if year is not None:
         full_year = int(year) + (2000 if len(year) == 2 else 0)
         return _make(full_year, month, day)
@@ -83,36 +105,51 @@ def _explicit(text: str, today: date, ahead: bool) -> date | None:
     return candidate
 
 
+def _days(words: str) -> int | None:
+    """A span of time in days: «12», «12 дней», «2 недели», «через неделю», «месяц»."""
+    if amount := _AMOUNT.search(words):
+        unit = amount[2] or ""
+        scale = next((n for prefix, n in _UNIT_DAYS.items() if unit.startswith(prefix)), 1)
+        return int(amount[1]) * scale
+    for phrase, days in sorted(_WORD_AMOUNTS.items(), key=lambda item: -len(item[0])):
+        if f" {phrase} " in f" {words} ":
+            return days
+    return None
+
+
 def _relative(text: str, today: date, ahead: bool) -> date | None:
-    """«сегодня», «через 12 дней», «осталось 12 дней», «12»; «12 дней назад» when behind."""
+    """«сегодня», «через 12 дней», «осталось 2 недели», «12»; «3 дня назад» when behind."""
     words = normalize(text)
     for word, shift in _RELATIVE.items():
         if word in words.split():
             return today + timedelta(days=shift)
     if _NUMERIC.search(text) or not words:
         return None
-    match = _DAYS.fullmatch(words) or _DAYS.search(words)
-    if match is None:
+    days = _days(words)
+    if days is None:
         return None
-    days = int(match[1])
-    if ahead:
-        return today + timedelta(days=days)
-    return today - timedelta(days=days)
+    return today + timedelta(days=days) if ahead else today - timedelta(days=days)
 
 
-def parse_end(text: str, today: date) -> date | None:
+def parse_end(text: str, today: date) -> Reading:
     """When buyer protection ends: a date not in the past and not absurdly far."""
     found = _explicit(text, today, ahead=True) or _relative(text, today, ahead=True)
-    if found is None or not today <= found <= today + timedelta(days=MAX_AHEAD_DAYS):
-        return None
-    return found
-
-
-def parse_past(text: str, today: date) -> date | None:
-    """When receipt was confirmed: a date not in the future and within a year."""
-    found = _explicit(text, today, ahead=False)
     if found is None:
-        found = _relative(text, today, ahead=False)
-    if found is None or not today - timedelta(days=MAX_BEHIND_DAYS) <= found <= today:
-        return None
-    return found
+        return Reading(None, Problem.UNREAD)
+    if found < today:
+        return Reading(None, Problem.PAST)
+    if found > today + timedelta(days=MAX_AHEAD_DAYS):
+        return Reading(None, Problem.TOO_FAR)
+    return Reading(found)
+
+
+def parse_past(text: str, today: date) -> Reading:
+    """When receipt was confirmed: a date not in the future and within a year."""
+    found = _explicit(text, today, ahead=False) or _relative(text, today, ahead=False)
+    if found is None:
+        return Reading(None, Problem.UNREAD)
+    if found > today:
+        return Reading(None, Problem.FUTURE)
+    if found < today - timedelta(days=MAX_BEHIND_DAYS):
+        return Reading(None, Problem.TOO_FAR)
+    return Reading(found)

@@ -59,6 +59,7 @@ class Notice(StrEnum):
     REASK = "reask"  # typed text matched no choice
     COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
     DATE_REASK = "date_reask"  # typed text that is not a date
+    DATE_PAST = "date_past"  # protection that ended already
     STALE = "stale"  # a button of a question that was already answered
     INVALID = "invalid"  # callback data this bot never produces
     NOT_YOURS = "not_yours"  # in a group: a button of someone else's conversation
@@ -254,8 +255,12 @@ class Flow:
         """The buttons of the step ``session`` is at, in order."""
         if session.step is Step.PROBLEM:
             return self._problem_choices
-        if session.step is Step.DEADLINE_SET and BACK_TO in session.answers:
-            return (REMIND, BACK, RESTART)  # back to the dispute advice it came from
+        if session.step is Step.DEADLINE_SET:
+            # Reminders only while one can still come; Back to the advice it came from.
+            end = date.fromisoformat(session.answers[DEADLINE_END])
+            remind = (REMIND,) if reminder_times(end, session.updated_at) else ()
+            back = (BACK,) if BACK_TO in session.answers else ()
+            return (*remind, *back, RESTART)
         return _QUESTION_CHOICES.get(session.step, ())
 
     def screen(self, session: Session, notice: Notice | None = None) -> Screen:
@@ -416,7 +421,7 @@ class Flow:
         if replayed := self._replayed(session, ctx):
             return replayed
         kind = PROTECTION
-        if session is not None and session.answers.get("confirmed") == YES:
+        if session is not None and session.active and session.answers.get("confirmed") == YES:
             kind = CONFIRMED_ON
         return self._ask_date(session, ctx, kind)
 
@@ -432,12 +437,16 @@ class Flow:
     def _read_date(self, session: Session, text: str, ctx: Context) -> Transition:
         today = datetime.fromtimestamp(ctx.now, UTC).date()
         if session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
-            confirmed = dates.parse_past(text, today)
+            reading = dates.parse_past(text, today)
+            confirmed = reading.day
             end = confirmed + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS) if confirmed else None
         else:
-            end = dates.parse_end(text, today)
+            reading = dates.parse_end(text, today)
+            end = reading.day
         if end is None:
-            return self._move(session, ctx, Step.DEADLINE, notice=Notice.DATE_REASK)
+            past = reading.problem is dates.Problem.PAST
+            notice = Notice.DATE_PAST if past else Notice.DATE_REASK
+            return self._move(session, ctx, Step.DEADLINE, notice=notice)
         answers = {**session.answers, DEADLINE_END: end.isoformat()}
         return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
 

@@ -374,7 +374,7 @@ class TelegramTransport:
             chat_id, text, reply_markup=markup, reply_parameters=parameters
         )
         self.shown.put(chat_id, sent.message_id, text, markup)
-        if reply.session is not None and reply.view.keyboard:
+        if reply.session is not None and reply.view.keyboard and not reply.menu:
             await self.conversations.remember_message(reply.session, sent.message_id)
         return sent
 

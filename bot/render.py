@@ -81,6 +81,11 @@ def _bullets(items: list[Html]) -> Html:
     return Html("\n".join(f"• {item}" for item in items))
 
 
+#: Screens whose text depends on more than the key of Renderer._texts (the day, a typed
+#: order number): built every time, never kept.
+_PERSONAL = frozenset({ScreenKind.DEADLINE_SET, ScreenKind.REMINDED, ScreenKind.TEXT})
+
+
 class Renderer:
     def __init__(self, guide: Guide) -> None:
         self.guide = guide
@@ -109,14 +114,13 @@ class Renderer:
         route = session.route if session else None
         problem = session.problem if session else None
         group = private_link is not None
-        key: tuple[object, ...] = (screen, confirmed, route, problem, group, tr.language)
-        if screen.kind is ScreenKind.TEXT and session is not None:
-            key += tuple(sorted(session.answers.items()))
+        deadline_kind = session.answers.get(DEADLINE_KIND) if session else None
+        key = (screen, confirmed, route, problem, deadline_kind, group, tr.language)
         text = self._texts.get(key)
         if text is None:
             text = self._screen_text(screen, session, tr, group)
-            if screen.kind not in (ScreenKind.DEADLINE_SET, ScreenKind.REMINDED):
-                self._texts[key] = text  # (those two depend on the day)
+            if screen.kind not in _PERSONAL:
+                self._texts[key] = text
         keyboard: tuple[tuple[Button, ...], ...] = ()
         owner = session.user_id if session is not None else owner
         if screen.kind in MENUS:
@@ -149,7 +153,12 @@ class Renderer:
             # These screens are long and already above: re-ask in one line, with the buttons.
             return self.notice(screen.notice, tr)
         text = self._text(screen, session, tr, group)
-        if screen.notice in (Notice.REASK, Notice.COUNTDOWN_HELP, Notice.DATE_REASK):
+        if screen.notice in (
+            Notice.REASK,
+            Notice.COUNTDOWN_HELP,
+            Notice.DATE_REASK,
+            Notice.DATE_PAST,
+        ):
             text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
         return text
 
@@ -172,8 +181,14 @@ class Renderer:
         if notice is Notice.DATE_REASK:
             return tr.pgettext(
                 "notice",
-                "I could not read a date there. Please type it like 25.12.2026 or 25 декабря, "
+                "I could not read a date there. Please type it like 25.12.2026 or 25 December, "
                 "or a number of days, like 12.",
+            )
+        if notice is Notice.DATE_PAST:
+            return tr.pgettext(
+                "notice",
+                "That date has passed: buyer protection is over, so what remains is a "
+                "complaint (/complaint). If you mistyped, send the date again.",
             )
         if notice is Notice.STALE:
             return tr.pgettext(
@@ -802,7 +817,7 @@ class Renderer:
         if choice == BACK:
             return tr.pgettext_plain("button", "Back")
         if choice == REMIND:
-            return tr.pgettext_plain("button", "Remind me 3 days and 1 day before")
+            return tr.pgettext_plain("button", "Remind me before the deadline")
         if choice == COMPLAINT:
             if confirmed == YES:
                 return tr.pgettext_plain("button", "Show the complaint (plan B)")

@@ -21,6 +21,7 @@ from bot.flow import (
     DEADLINE_KIND,
     FORGET,
     MENU_SEQ,
+    MENUS,
     PROTECTION,
     SET_LANGUAGE,
     Context,
@@ -94,6 +95,7 @@ class Reply:
     replay: bool = False  # the update had been applied already
     stale: bool = False  # PRESS: the pressed keyboard is out of date and should go
     alert: bool = False  # PRESS: show the notice as an alert the person must dismiss
+    menu: bool = False  # the view is a menu (/language…), not the conversation's screen
 
 
 class Conversations:
@@ -177,7 +179,8 @@ class Conversations:
             previous = session.message_id  # it showed the keyboard of the step just left
         stale = transition.notice is Notice.STALE and transition.screen is None
         alert = transition.notice is Notice.NOT_YOURS
-        return Reply(view, shown, previous, notice, transition.replay, stale, alert)
+        menu = transition.screen is not None and transition.screen.kind in MENUS
+        return Reply(view, shown, previous, notice, transition.replay, stale, alert, menu)
 
     async def current(self, chat_id: int, user_id: int, language_code: str | None) -> Reply | None:
         """The screen where an active conversation stands, to show it again."""

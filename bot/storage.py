@@ -445,21 +445,14 @@ class SessionStore:
         now: float,
     ) -> None:
         """Plan reminders at the times ``due`` about ``deadline``; an identical one is kept once."""
+        day = deadline.isoformat()
         await self._conn.executemany(
             "INSERT INTO reminders (user_id, chat_id, due_at, deadline, kind, language, created_at)"
             " SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM reminders"
-            " WHERE user_id = ? AND chat_id = ? AND due_at = ? AND sent_at IS NULL)",
+            " WHERE user_id = ? AND chat_id = ? AND due_at = ? AND deadline = ?"
+            " AND sent_at IS NULL)",
             [
-                (
-                    user_id,
-                    chat_id,
-                    at,
-                    deadline.isoformat(),
-                    kind,
-                    language,
-                    now,
-                    *(user_id, chat_id, at),
-                )
+                (user_id, chat_id, at, day, kind, language, now, user_id, chat_id, at, day)
                 for at in due
             ],
         )

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import parse_end, parse_past
+from bot.dates import Problem, Reading, parse_end, parse_past
 from bot.i18n import Catalogs
 
 TODAY = date(2026, 11, 25)
@@ -31,18 +31,40 @@ TODAY = date(2026, 11, 25)
         ("сегодня", TODAY),
         ("завтра", date(2026, 11, 26)),
         ("25 December", date(2026, 12, 25)),
+        ("December 25", date(2026, 12, 25)),
+        ("Декабрь 25", date(2026, 12, 25)),
+        ("25-го декабря", date(2026, 12, 25)),
+        ("2026-12-25", date(2026, 12, 25)),
+        ("через 2 недели", date(2026, 12, 9)),
+        ("через неделю", date(2026, 12, 2)),
+        ("через пару дней", date(2026, 11, 27)),
+        ("осталось 3 месяца", date(2027, 2, 23)),
     ],
 )
 def test_end_of_protection(text: str, expected: date) -> None:
-    assert parse_end(text, TODAY) == expected
+    assert parse_end(text, TODAY) == Reading(expected)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "не знаю", "31.02.2027", "32.12", "1.1.2020", "999", "вчера", "через год"],
+    ["", "не знаю", "31.02.2027", "32.12", "через год", "до конца января"],
 )
-def test_nonsense_or_impossible_end_is_refused(text: str) -> None:
-    assert parse_end(text, TODAY) is None
+def test_nonsense_end_is_not_read(text: str) -> None:
+    assert parse_end(text, TODAY) == Reading(None, Problem.UNREAD)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("вчера", Problem.PAST),
+        ("1.1.2020", Problem.PAST),
+        ("20.11.2026", Problem.PAST),
+        ("999", Problem.TOO_FAR),
+        ("через 7 месяцев", Problem.TOO_FAR),
+    ],
+)
+def test_impossible_end_says_why(text: str, problem: Problem) -> None:
+    assert parse_end(text, TODAY) == Reading(None, problem)
 
 
 @pytest.mark.parametrize(
@@ -53,17 +75,27 @@ def test_nonsense_or_impossible_end_is_refused(text: str) -> None:
         ("1.12", date(2025, 12, 1)),  # no year, would be ahead: last year
         ("3 дня назад", date(2026, 11, 22)),
         ("10", date(2026, 11, 15)),
+        ("неделю назад", date(2026, 11, 18)),
+        ("2026-11-20", date(2026, 11, 20)),
         ("вчера", date(2026, 11, 24)),
         ("сегодня", TODAY),
     ],
 )
 def test_confirmation_date(text: str, expected: date) -> None:
-    assert parse_past(text, TODAY) == expected
+    assert parse_past(text, TODAY) == Reading(expected)
 
 
-@pytest.mark.parametrize("text", ["завтра", "1.1.2020", "31.02", "кот"])
-def test_impossible_confirmation_date_is_refused(text: str) -> None:
-    assert parse_past(text, TODAY) is None
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("завтра", Problem.FUTURE),
+        ("1.1.2020", Problem.TOO_FAR),
+        ("31.02", Problem.UNREAD),
+        ("кот", Problem.UNREAD),
+    ],
+)
+def test_impossible_confirmation_date_says_why(text: str, problem: Problem) -> None:
+    assert parse_past(text, TODAY) == Reading(None, problem)
 
 
 @pytest.mark.parametrize(

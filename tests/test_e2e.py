@@ -637,7 +637,7 @@ async def test_deadline_from_days_left(bot: Bot, anya: Person) -> None:
     written = format_date(end, format="long", locale="ru")  # e.g. «7 декабря 2026 г.»
     assert f"Защита покупателя заканчивается {written}: осталось 12 дней." in answer.text
     assert "попросите продавца продлить защиту" in answer.text
-    assert "Откройте спор самое позднее" in answer.text
+    assert "Откройте спор не позже" in answer.text
     assert ".." not in answer.text
 
 
@@ -659,7 +659,7 @@ async def test_deadline_is_offered_on_the_dispute_screen(bot: Bot, anya: Person)
 async def test_reminders_are_offered_listed_and_cancelled(bot: Bot, anya: Person) -> None:
     await anya.command("/deadline")
     dates = await anya.say("осталось 20 дней")
-    assert "Напомнить за 3 дня и за 1 день" in dates.button_labels()
+    assert "Напомнить перед сроком" in dates.button_labels()
     done = await anya.tap("Напомнить")
     end = datetime.now(UTC).date() + timedelta(days=20)
     days = [format_date(end - timedelta(days=n), format="long", locale="ru") for n in (3, 1)]
@@ -736,3 +736,36 @@ async def test_dispute_text_carries_the_protection_end(bot: Bot, anya: Person) -
     assert "[describe what is wrong]" in text.text  # no problem chosen on this route
     written = format_date(end, format="long", locale="en")
     assert f"Buyer protection for this order ends on {written}." in text.text
+
+
+async def test_a_menu_in_the_middle_leaves_the_conversation_alone(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    question = await anya.command("/complaint")
+    menu = await anya.command("/language")
+    await anya.say("да")
+    assert "меньше 15 дней назад?" in anya.last.text
+    current = {m.message_id: m for m in anya.messages}
+    assert current[menu.message_id].button_labels() == ["English", "Русский"]  # still usable
+    assert not current[question.message_id].buttons()  # the answered question's are gone
+
+
+async def test_one_undeliverable_reminder_does_not_hold_up_the_others(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(db)
+    end = datetime.now(UTC).date() + timedelta(days=3)
+    now = time.time()
+    await store.add_reminders(4242, 4242, [now - 120], end, "protection", "ru", now)  # gone
+    await store.add_reminders(anya.chat_id, anya.chat_id, [now - 60], end, "protection", "ru", now)
+    await store.close()
+    fake.send_text(anya.user, "привет")
+    runner = Bot(fake, db)
+    await runner.start()
+    try:
+        await fake.wait_for(lambda: any("Напоминание" in m.text for m in anya.messages))
+    finally:
+        await runner.stop()
+    # Telegram refused the one for a chat that does not exist, once; it is not retried.
+    assert [c.error for c in fake.rejected] == ["Bad Request: chat not found"]

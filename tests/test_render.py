@@ -185,3 +185,16 @@ def test_in_a_group_the_problem_question_asks_for_a_button_only(
     assert "своими словами" in private.text
     assert "своими словами" not in group.text
     assert group.keyboard[-1][0].url == "https://t.me/b?start=x"
+
+
+def test_the_date_question_follows_what_was_asked(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    # Same step, same everything else: the question must still differ (it is not cached
+    # across people who were asked different things).
+    protection = replace(BASE, step=Step.DEADLINE, answers={"deadline_kind": "protection"})
+    confirmed = replace(BASE, step=Step.DEADLINE, answers={"deadline_kind": "confirmed_on"})
+    first = renderer.view(flow.screen(confirmed), confirmed, ru).text
+    second = renderer.view(flow.screen(protection), protection, ru).text
+    assert "Когда вы подтвердили получение?" in first
+    assert "Когда заканчивается защита покупателя?" in second

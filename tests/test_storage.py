@@ -237,3 +237,17 @@ async def test_committed_steps_reach_the_database_file_in_the_background(tmp_pat
             assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 50
     finally:
         await store.close()
+
+
+async def test_reminders_for_two_deadlines_on_the_same_day_are_both_kept(tmp_path: Path) -> None:
+    from datetime import date
+
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    try:
+        at = [2_000_000_000.0]
+        await store.add_reminders(1, 1, at, date(2033, 5, 20), "protection", "ru", 0.0)
+        await store.add_reminders(1, 1, at, date(2033, 5, 22), "protection", "ru", 0.0)
+        await store.add_reminders(1, 1, at, date(2033, 5, 22), "protection", "ru", 0.0)  # again
+        assert len(await store.pending_reminders(1)) == 2
+    finally:
+        await store.close()
