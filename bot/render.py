@@ -86,6 +86,10 @@ def _bullets(items: list[Html]) -> Html:
 _PERSONAL = frozenset({ScreenKind.DEADLINE_SET, ScreenKind.REMINDED, ScreenKind.TEXT})
 
 
+#: /reminders shows at most this many (the soonest).
+MAX_LISTED_REMINDERS = 20
+
+
 class Renderer:
     def __init__(self, guide: Guide) -> None:
         self.guide = guide
@@ -540,7 +544,7 @@ class Renderer:
             )
         lines = [tr.pgettext("reminders", "<b>Your reminders:</b>")]
         buttons = []
-        for reminder in pending:
+        for reminder in pending[:MAX_LISTED_REMINDERS]:  # a phone screen, and ≤ 100 buttons
             when = datetime.fromtimestamp(reminder.due_at, UTC).date()
             lines.append(
                 tr.pgettext(

@@ -387,6 +387,10 @@ class SessionStore:
                 removed += len(old)
             last = rows[-1]
             after = (last[0], last[1])
+        # Reminders already sent are history too.
+        await self._conn.execute_fetchall(
+            "DELETE FROM reminders WHERE sent_at IS NOT NULL AND sent_at < ?", (older_than,)
+        )
         if removed:
             self._cache.clear()
         return removed
@@ -409,6 +413,10 @@ class SessionStore:
         await self._conn.execute_fetchall(
             "UPDATE sessions SET language = ? WHERE user_id = ?", (language, user_id)
         )
+        await self._conn.execute_fetchall(
+            "UPDATE reminders SET language = ? WHERE user_id = ? AND sent_at IS NULL",
+            (language, user_id),
+        )
         for key, session in list(self._cache.items()):
             if session.user_id == user_id:
                 self._cache[key] = replace(session, language=language)
@@ -418,9 +426,17 @@ class SessionStore:
 
         (Outcomes name nobody: they stay, as anonymous counts.)
         """
-        await self._conn.execute_fetchall("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-        await self._conn.execute_fetchall("DELETE FROM users WHERE user_id = ?", (user_id,))
-        await self._conn.execute_fetchall("DELETE FROM reminders WHERE user_id = ?", (user_id,))
+        # All or nothing. Every other write is a single autocommit statement, so no other
+        # transaction can be open on this connection; one of those statements running in
+        # between (the pruner, the reminder loop) simply commits with this one.
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("sessions", "users", "reminders"):
+                await self._conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
         for key in [k for k in self._cache if k[1] == user_id]:
             del self._cache[key]
 

@@ -251,3 +251,21 @@ async def test_reminders_for_two_deadlines_on_the_same_day_are_both_kept(tmp_pat
         assert len(await store.pending_reminders(1)) == 2
     finally:
         await store.close()
+
+
+async def test_language_follows_to_pending_reminders_and_sent_ones_are_pruned(
+    tmp_path: Path,
+) -> None:
+    from datetime import date
+
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    try:
+        await store.add_reminders(1, 1, [100.0, 200.0], date(2033, 5, 20), "protection", "ru", 0)
+        first = (await store.pending_reminders(1))[0]
+        await store.mark_sent(first.id, 150.0)
+        await store.set_language(1, "en", 160.0)
+        assert [r.language for r in await store.pending_reminders(1)] == ["en"]
+        await store.prune(older_than=1_000.0)
+        assert await store.rows_about(1) == 2  # the users row and the pending reminder
+    finally:
+        await store.close()
