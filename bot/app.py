@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -16,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.dates import buyer_date
 from bot.handlers import TelegramTransport, private_link
 from bot.inline import InlineCards
 from bot.service import Content, Conversations
@@ -71,7 +71,7 @@ async def _send_reminder(
     application: AnyApplication, conversations: Conversations, reminder: Reminder
 ) -> None:
     store, now = conversations.store, time.time()
-    if reminder.deadline < datetime.fromtimestamp(now, UTC).date():
+    if reminder.deadline < buyer_date(now):
         log.info("reminder %s skipped: its deadline has passed", reminder.id)
         await store.mark_sent(reminder.id, now)
         return

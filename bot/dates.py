@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 
 from bot.matching import normalize
+
+#: "Today" for a buyer: most are in Russia, and Moscow time is what AliExpress's Russian
+#: pages show. (Telegram does not tell a bot the user's time zone.)
+BUYER_TZ = timezone(timedelta(hours=3))
+
+
+def buyer_date(timestamp: float) -> date:
+    """The buyer's calendar day at Unix time ``timestamp``."""
+    return datetime.fromtimestamp(timestamp, BUYER_TZ).date()
+
 
 #: Buyer protection lasts at most 90 days; allow some slack for extensions.
 MAX_AHEAD_DAYS = 180

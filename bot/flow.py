@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot import dates
+from bot.dates import buyer_date
 from bot.guide import Guide, GuideError
 from bot.matching import Matcher
 
@@ -435,7 +436,7 @@ class Flow:
         return self._move(session, ctx, Step.DEADLINE, answers=answers)
 
     def _read_date(self, session: Session, text: str, ctx: Context) -> Transition:
-        today = datetime.fromtimestamp(ctx.now, UTC).date()
+        today = buyer_date(ctx.now)
         if session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
             reading = dates.parse_past(text, today)
             confirmed = reading.day

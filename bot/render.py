@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from babel import Locale
 from babel.dates import format_date
 
 from bot import callbacks
+from bot.dates import buyer_date
 from bot.flow import (
     BACK,
     BEGIN,
@@ -545,7 +546,7 @@ class Renderer:
         lines = [tr.pgettext("reminders", "<b>Your reminders:</b>")]
         buttons = []
         for reminder in pending[:MAX_LISTED_REMINDERS]:  # a phone screen, and ≤ 100 buttons
-            when = datetime.fromtimestamp(reminder.due_at, UTC).date()
+            when = buyer_date(reminder.due_at)
             lines.append(
                 tr.pgettext(
                     "reminders",
@@ -561,7 +562,7 @@ class Renderer:
 
     def reminder_message(self, reminder: Reminder, tr: Translator, now: float) -> Html:
         """The reminder itself, sent on its day."""
-        left = (reminder.deadline - datetime.fromtimestamp(now, UTC).date()).days
+        left = (reminder.deadline - buyer_date(now)).days
         values = {
             "date": self._day(reminder.deadline, tr),
             "left": tr.npgettext("deadline", "%(n)s day", "%(n)s days", max(left, 0)),
@@ -586,7 +587,7 @@ class Renderer:
         times = reminder_times(end, session.updated_at)
         if not times:
             return tr.pgettext("reminders", "The deadline is too close for reminders: act today.")
-        days = ", ".join(self._day(datetime.fromtimestamp(t, UTC).date(), tr) for t in times)
+        days = ", ".join(self._day(buyer_date(t), tr) for t in times)
         return _lines(
             tr.pgettext("reminders", "OK, I will remind you: %(days)s.", days=days),
             tr.pgettext("reminders", "/reminders shows them and lets you cancel them."),
@@ -637,7 +638,7 @@ class Renderer:
         """The dates that matter, written out, with what to do by when."""
         assert session is not None
         end = date.fromisoformat(session.answers[DEADLINE_END])
-        today = datetime.fromtimestamp(session.updated_at, UTC).date()
+        today = buyer_date(session.updated_at)
         left = (end - today).days
 
         def day(d: date) -> str:

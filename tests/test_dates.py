@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import Problem, Reading, parse_end, parse_past
+from bot.dates import Problem, Reading, buyer_date, parse_end, parse_past
 from bot.i18n import Catalogs
 
 TODAY = date(2026, 11, 25)
@@ -117,3 +117,10 @@ def test_impossible_confirmation_date_says_why(text: str, problem: Problem) -> N
 def test_russian_plurals(n: int, expected: str) -> None:
     tr = Catalogs.load().translator("ru")
     assert tr.npgettext("deadline", "%(n)s day", "%(n)s days", n) == expected
+
+
+def test_today_is_the_buyers_day_in_moscow_time() -> None:
+    from datetime import UTC, datetime
+
+    late_evening_utc = datetime(2026, 11, 25, 22, 30, tzinfo=UTC).timestamp()
+    assert buyer_date(late_evening_utc) == date(2026, 11, 26)

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 from babel.dates import format_date
 
 from bot.config import Secret
+from bot.dates import buyer_date
 from bot.flow import Session, Step
 from bot.logs import install_redaction
 from bot.storage import SessionStore
@@ -633,7 +634,7 @@ async def test_deadline_from_days_left(bot: Bot, anya: Person) -> None:
     nonsense = await anya.say("в следующий вторник наверное")
     assert "Не получилось понять дату" in nonsense.text
     answer = await anya.say("осталось 12 дней")
-    end = datetime.now(UTC).date() + timedelta(days=12)
+    end = buyer_date(time.time()) + timedelta(days=12)
     written = format_date(end, format="long", locale="ru")  # e.g. «7 декабря 2026 г.»
     assert f"Защита покупателя заканчивается {written}: осталось 12 дней." in answer.text
     assert "попросите продавца продлить защиту" in answer.text
@@ -661,7 +662,7 @@ async def test_reminders_are_offered_listed_and_cancelled(bot: Bot, anya: Person
     dates = await anya.say("осталось 20 дней")
     assert "Напомнить перед сроком" in dates.button_labels()
     done = await anya.tap("Напомнить")
-    end = datetime.now(UTC).date() + timedelta(days=20)
+    end = buyer_date(time.time()) + timedelta(days=20)
     days = [format_date(end - timedelta(days=n), format="long", locale="ru") for n in (3, 1)]
     assert done.text.startswith(f"Хорошо, напомню: {days[0]}, {days[1]}")
     listing = await anya.command("/reminders")
@@ -679,7 +680,7 @@ async def test_a_due_reminder_is_sent_once_even_across_restarts(
 ) -> None:
     db = tmp_path / "bot.sqlite3"
     store = await SessionStore.open(db)
-    end = datetime.now(UTC).date() + timedelta(days=3)
+    end = buyer_date(time.time()) + timedelta(days=3)
     # Planned earlier; its time came while the bot was not running.
     await store.add_reminders(
         anya.chat_id, anya.chat_id, [time.time() - 60], end, "protection", "ru", time.time()
@@ -727,7 +728,7 @@ async def test_dispute_text_carries_the_protection_end(bot: Bot, anya: Person) -
     await anya.tap("Нет")
     await anya.tap("Да, ещё действует")
     await anya.tap("Посчитать сроки")
-    end = datetime.now(UTC).date() + timedelta(days=20)
+    end = buyer_date(time.time()) + timedelta(days=20)
     await anya.say(f"{end:%d.%m.%Y}")
     advice = await anya.tap("Назад")  # back to the dispute advice
     assert "Откройте спор — жалоба пока не нужна." in advice.text
@@ -755,7 +756,7 @@ async def test_one_undeliverable_reminder_does_not_hold_up_the_others(
 ) -> None:
     db = tmp_path / "bot.sqlite3"
     store = await SessionStore.open(db)
-    end = datetime.now(UTC).date() + timedelta(days=3)
+    end = buyer_date(time.time()) + timedelta(days=3)
     now = time.time()
     await store.add_reminders(4242, 4242, [now - 120], end, "protection", "ru", now)  # gone
     await store.add_reminders(anya.chat_id, anya.chat_id, [now - 60], end, "protection", "ru", now)
