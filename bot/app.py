@@ -11,7 +11,7 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
@@ -129,12 +129,21 @@ class Runtime:
                 await self.store.close()
 
 
+#: On flood control (429) a call waits the time Telegram asks and is tried again, this often.
+FLOOD_RETRIES = 3
+
+
 def build_application(
-    settings: Settings, content: Content | None = None, request: BaseRequest | None = None
+    settings: Settings,
+    content: Content | None = None,
+    request: BaseRequest | None = None,
+    *,
+    rate_limit: bool = True,
 ) -> AnyApplication:
     """The Telegram application; storage opens and handlers register in ``post_init``.
 
-    ``request`` replaces the HTTP transport (the benchmark drives the bot in-process).
+    ``request`` replaces the HTTP transport and ``rate_limit=False`` lifts Telegram's
+    limits, for the benchmark, which drives the bot in-process.
     """
     if settings.token is None:
         raise ValueError("a token is needed to talk to Telegram")
@@ -158,4 +167,8 @@ def build_application(
         builder = builder.base_url(settings.api_base_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    return builder.build()
+    if not rate_limit:
+        return builder.build()
+    # Keeps under Telegram's limits (30 messages a second, 20 a minute per group) and, on a
+    # 429 all the same, waits retry_after and sends again: no reply is dropped.
+    return builder.rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES)).build()

@@ -770,3 +770,27 @@ async def test_one_undeliverable_reminder_does_not_hold_up_the_others(
         await runner.stop()
     # Telegram refused the one for a chat that does not exist, once; it is not retried.
     assert [c.error for c in fake.rejected] == ["Bad Request: chat not found"]
+
+
+# ---- flood control and an unwell Telegram ------------------------------------------------
+
+
+async def test_flood_control_is_waited_out_and_the_reply_still_arrives(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    question = await anya.command("/complaint")
+    fake.fail_next("editMessageText", 429, "Too Many Requests: retry after 1", retry_after=1)
+    edited = await anya.tap("Нет")
+    assert "Защита покупателя по этому заказу ещё действует?" in edited.text
+    assert edited.message_id == question.message_id  # edited after the wait, not resent
+    assert [c.status for c in fake.calls_of("editMessageText")] == [429, 200]
+    assert not any("ошибка" in m.text for m in anya.messages)  # no error, just a wait
+
+
+async def test_polling_survives_failing_get_updates(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    fake.fail_next("getUpdates", 502, "Bad Gateway")
+    fake.fail_next("getUpdates", 500, "Internal Server Error")
+    question = await anya.command("/complaint")
+    assert "Вы подтвердили получение заказа?" in question.text
