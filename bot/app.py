@@ -100,7 +100,9 @@ class Runtime:
         settings, content = self.settings, self.content
         self.store = await SessionStore.open(settings.database_path)
         username = application.bot.username
-        conversations = content.conversations(self.store, private_link(username))
+        conversations = content.conversations(
+            self.store, private_link(username), settings.admin_ids
+        )
         cards = InlineCards(content.flow, content.renderer, content.catalogs)
         transport = TelegramTransport(conversations, cards, username)
         application.add_handlers(transport.handlers())

@@ -63,6 +63,7 @@ class Settings:
     log_level: str = "INFO"
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
     reminder_poll_s: float = DEFAULT_REMINDER_POLL_S
+    admin_ids: frozenset[int] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -78,6 +79,13 @@ class Settings:
             raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
         max_age = _positive(env, "SESSION_MAX_AGE_DAYS", DEFAULT_SESSION_MAX_AGE_DAYS)
         poll = _positive(env, "REMINDER_POLL_S", DEFAULT_REMINDER_POLL_S)
+        raw_admins = env.get("ADMIN_IDS", "").replace(" ", "")
+        try:
+            admin_ids = frozenset(int(x) for x in raw_admins.split(",") if x)
+        except ValueError:
+            raise ConfigError(
+                f"ADMIN_IDS must be Telegram user ids separated by commas, not {raw_admins!r}"
+            ) from None
         return cls(
             token=Secret(token) if token else None,
             api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
@@ -85,4 +93,5 @@ class Settings:
             log_level=log_level,
             session_max_age_days=max_age,
             reminder_poll_s=poll,
+            admin_ids=admin_ids,
         )

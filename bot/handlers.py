@@ -151,6 +151,7 @@ class TelegramTransport:
             CommandHandler("help", self.on_help),
             CommandHandler("deadline", self.on_deadline),
             CommandHandler("reminders", self.on_reminders),
+            CommandHandler("stats", self.on_stats),
             CommandHandler("language", self.on_language),
             CommandHandler("forget", self.on_forget),
             CallbackQueryHandler(self.on_press),
@@ -194,6 +195,9 @@ class TelegramTransport:
 
     async def on_deadline(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.DEADLINE)
+
+    async def on_stats(self, update: Update, context: Context) -> None:
+        await self._message_event(update, context, Kind.STATS)
 
     async def on_reminders(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.REMINDERS)

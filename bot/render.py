@@ -51,7 +51,7 @@ from bot.flow import (
 )
 from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, READY_TEXT_CONTEXT, Guide
 from bot.i18n import Html, Translator, escape
-from bot.storage import Reminder
+from bot.storage import Reminder, Stats
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,6 +559,24 @@ class Renderer:
             data = callbacks.encode(owner, MENU_SEQ, f"{REMINDER_PREFIX}{reminder.id}")
             buttons.append((Button(label, data),))
         return View(_lines(*lines), tuple(buttons))
+
+    def stats(self, stats: Stats, tr: Translator) -> View:
+        """/stats for the admins: a few counts, no names."""
+        labels = {b.id: b.form_label for b in self.guide.boxes}
+        lines = [
+            tr.pgettext(
+                "stats",
+                "<b>Conversations started</b>: %(today)s today, %(week)s this week.",
+                today=stats.conversations_today,
+                week=stats.conversations_week,
+            ),
+            "",
+            tr.pgettext("stats", "<b>Answers shown this week, by box:</b>"),
+        ]
+        lines += [f"• {escape(labels.get(box, box))}: {n}" for box, n in stats.boxes.items()]
+        lines += ["", tr.pgettext("stats", "<b>By route:</b>")]
+        lines += [f"• {escape(route)}: {n}" for route, n in stats.routes.items()]
+        return View(_lines(*lines))
 
     def reminder_message(self, reminder: Reminder, tr: Translator, now: float) -> Html:
         """The reminder itself, sent on its day."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot import callbacks
+from bot.dates import BUYER_TZ
 from bot.flow import (
     ADD_REMINDERS,
     CANCEL_REMINDER,
@@ -51,9 +52,19 @@ class Content:
         guide = load_guide()
         return cls(Flow(guide), Renderer(guide), Catalogs.load())
 
-    def conversations(self, store: SessionStore, private_link: str | None = None) -> Conversations:
+    def conversations(
+        self,
+        store: SessionStore,
+        private_link: str | None = None,
+        admin_ids: frozenset[int] = frozenset(),
+    ) -> Conversations:
         return Conversations(
-            self.flow, self.renderer, store, self.catalogs, private_link=private_link
+            self.flow,
+            self.renderer,
+            store,
+            self.catalogs,
+            private_link=private_link,
+            admin_ids=admin_ids,
         )
 
 
@@ -68,6 +79,7 @@ class Kind(StrEnum):
     UNKNOWN_COMMAND = "unknown_command"
     DEADLINE = "deadline"  # /deadline
     REMINDERS = "reminders"  # /reminders
+    STATS = "stats"  # /stats, for the admins
     LANGUAGE = "language"  # /language
     FORGET = "forget"  # /forget
 
@@ -107,6 +119,7 @@ class Conversations:
         catalogs: Catalogs,
         clock: Callable[[], float] = time.time,
         private_link: str | None = None,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.flow = flow
         self.renderer = renderer
@@ -115,6 +128,7 @@ class Conversations:
         self._clock = clock
         #: A deep link into the complaint in a private chat, offered in groups.
         self.private_link = private_link
+        self.admin_ids = admin_ids
 
     def translator(self, session: Session | None, language_code: str | None) -> Translator:
         language = session.language if session else self.catalogs.pick(language_code)
@@ -122,6 +136,8 @@ class Conversations:
 
     async def handle(self, event: Event) -> Reply:
         """Apply ``event`` to the sender's conversation and return the reply to show."""
+        if event.kind is Kind.STATS and event.user_id in self.admin_ids:
+            return await self._stats(event)
         session = await self.store.get(event.chat_id, event.user_id)
         if session is not None:
             language = session.language
@@ -182,6 +198,15 @@ class Conversations:
         menu = transition.screen is not None and transition.screen.kind in MENUS
         return Reply(view, shown, previous, notice, transition.replay, stale, alert, menu)
 
+    async def _stats(self, event: Event) -> Reply:
+        """/stats: figures from SQLite, counted in the buyers' days (Moscow time)."""
+        now = datetime.fromtimestamp(self._clock(), BUYER_TZ)
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        week = day - timedelta(days=day.weekday())
+        stats = await self.store.stats(day.timestamp(), week.timestamp())
+        tr = self.catalogs.translator(self.catalogs.pick(event.language_code))
+        return Reply(self.renderer.stats(stats, tr), None, None)
+
     async def current(self, chat_id: int, user_id: int, language_code: str | None) -> Reply | None:
         """The screen where an active conversation stands, to show it again."""
         session = await self.store.get(chat_id, user_id)
@@ -220,6 +245,8 @@ class Conversations:
                 return flow.press(session, data.seq, data.choice, event.message_id, ctx)
             case Kind.DEADLINE:
                 return flow.deadline(session, ctx)
+            case Kind.STATS:  # not an admin: as if there were no such command
+                return flow.unknown_command()
             case Kind.REMINDERS:
                 return flow.reminders_menu()
             case Kind.LANGUAGE:

@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -139,6 +139,14 @@ class Reminder:
     deadline: date
     kind: str
     language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    conversations_today: int  # conversations started since the start of the day (still stored)
+    conversations_week: int
+    boxes: Mapping[str, int]  # answers shown this week, by box
+    routes: Mapping[str, int]  # … and by route
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +508,29 @@ class SessionStore:
         """Delete one of ``user_id``'s reminders (someone else's id does nothing)."""
         await self._conn.execute_fetchall(
             "DELETE FROM reminders WHERE id = ? AND user_id = ?", (reminder_id, user_id)
+        )
+
+    async def stats(self, day_start: float, week_start: float) -> Stats:
+        """Figures for /stats: conversations started, and answers shown by box and route."""
+
+        async def count(sql: str, *args: object) -> int:
+            rows = list(await self._conn.execute_fetchall(sql, args))
+            return int(rows[0][0]) if rows else 0
+
+        async def grouped(column: str) -> dict[str, int]:
+            rows = await self._conn.execute_fetchall(
+                f"SELECT {column}, count(*) FROM outcomes WHERE created_at >= ?"
+                f" GROUP BY {column} ORDER BY count(*) DESC, {column}",
+                (week_start,),
+            )
+            return {str(name): int(n) for name, n in rows}
+
+        started = "SELECT count(*) FROM sessions WHERE created_at >= ?"
+        return Stats(
+            conversations_today=await count(started, day_start),
+            conversations_week=await count(started, week_start),
+            boxes=await grouped("box"),
+            routes=await grouped("route"),
         )
 
     async def count_sessions(self) -> int:

@@ -57,6 +57,13 @@ def test_bad_environment_says_what_to_set(env: dict[str, str], message: str) -> 
         Settings.from_env(env)
 
 
+def test_admin_ids() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": " 12, 345 ,"}
+    assert Settings.from_env(env).admin_ids == frozenset({12, 345})
+    with pytest.raises(ConfigError, match="ADMIN_IDS"):
+        Settings.from_env({**env, "ADMIN_IDS": "@boss"})
+
+
 def test_console_needs_no_token() -> None:
     assert Settings.from_env({}, need_token=False).token is None
 

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -794,3 +795,28 @@ async def test_polling_survives_failing_get_updates(
     fake.fail_next("getUpdates", 500, "Internal Server Error")
     question = await anya.command("/complaint")
     assert "Вы подтвердили получение заказа?" in question.text
+
+
+# ---- /stats ------------------------------------------------------------------------------
+
+
+async def test_stats_for_admins_only(fake: FakeTelegram, tmp_path: Path, anya: Person) -> None:
+    runner = Bot(fake, tmp_path / "bot.sqlite3")
+    runner.settings = replace(runner.settings, admin_ids=frozenset({777}))
+    await runner.start()
+    try:
+        await anya.command("/complaint")
+        await anya.tap("Нет")
+        await anya.tap("Нет, уже закончилась")
+        await anya.tap("Подделка")
+        refused = await anya.command("/stats")
+        assert "Такой команды нет" in refused.text
+        admin = Person(fake, 777, name="Админ")
+        stats = await admin.command("/stats")
+        assert "Начато разговоров</b>" not in stats.text  # plain text, tags parsed
+        assert "Начато разговоров: сегодня — 1, за неделю — 1." in stats.text
+        assert "• Intellectual Property Rights (IPR) Infringement: 1" in stats.text
+        assert "• deal_closed: 1" in stats.text
+    finally:
+        await runner.stop()
+    fake.assert_clean()
