@@ -5,9 +5,7 @@ send or edit the reply. No SQL, no user-facing text and no conversation decision
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Generic, TypeVar
 
 from telegram import (
     Bot,
@@ -38,13 +36,13 @@ from telegram.ext import (
 )
 
 from bot.inline import InlineCards
+from bot.lru import Lru
 from bot.render import View
 from bot.service import Conversations, Event, Kind, Reply
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-T = TypeVar("T")
 
 #: The command that starts the conversation, also as the /start deep-link payload.
 COMPLAINT = "complaint"
@@ -75,50 +73,6 @@ def _is_not_modified(exc: BadRequest) -> bool:
     return "message is not modified" in exc.message.lower()
 
 
-class ShownMessages:
-    """What the bot's recent messages show, to skip edits that would change nothing.
-
-    Telegram rejects such an edit ("message is not modified"); a double tap or a redelivered
-    press would otherwise cause one. Bounded, in memory: after a restart an edit is simply
-    tried, and a "not modified" answer is then harmless.
-    """
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._capacity = capacity
-        self._shown: OrderedDict[tuple[int, int], tuple[str, InlineKeyboardMarkup | None]] = (
-            OrderedDict()
-        )
-
-    def get(self, chat_id: int, message_id: int) -> tuple[str, InlineKeyboardMarkup | None] | None:
-        return self._shown.get((chat_id, message_id))
-
-    def put(
-        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> None:
-        key = (chat_id, message_id)
-        self._shown[key] = (text, markup)
-        self._shown.move_to_end(key)
-        while len(self._shown) > self._capacity:
-            self._shown.popitem(last=False)
-
-
-class BoundedSet(Generic[T]):
-    """A set that forgets its oldest members beyond ``capacity``."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._items: OrderedDict[T, None] = OrderedDict()
-
-    def add(self, item: T) -> None:
-        self._items[item] = None
-        self._items.move_to_end(item)
-        if len(self._items) > self._capacity:
-            self._items.popitem(last=False)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._items
-
-
 class TelegramTransport:
     """The bot's handlers, bound to one :class:`Conversations` service."""
 
@@ -131,9 +85,12 @@ class TelegramTransport:
         self.conversations = conversations
         self.inline_cards = inline_cards
         self.bot_username = bot_username
-        self.shown = ShownMessages()
+        #: What the bot's recent messages show, (chat, message) → (text, keyboard), to skip
+        #: edits Telegram would refuse as "message is not modified" (a double tap, a
+        #: redelivered press). In memory: after a restart an edit is simply tried.
+        self.shown: Lru[tuple[int, int], tuple[str, InlineKeyboardMarkup | None]] = Lru(10_000)
         #: Callback queries answered already, so the error handler never answers twice.
-        self.answered: BoundedSet[str] = BoundedSet(10_000)
+        self.answered: Lru[str, bool] = Lru(10_000)
 
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
@@ -242,7 +199,7 @@ class TelegramTransport:
             )
         )
         # Answer first: the spinner on the button stops whatever happens next.
-        self.answered.add(query.id)
+        self.answered.put(query.id, True)
         for attempt in (1, 2):
             try:
                 await query.answer(reply.notice, show_alert=reply.alert)
@@ -259,7 +216,7 @@ class TelegramTransport:
         if reply.view is None:
             return
         text, markup = reply.view.text, keyboard(reply.view)
-        if self.shown.get(chat_id, message.message_id) == (text, markup):
+        if self.shown.get((chat_id, message.message_id)) == (text, markup):
             return  # already on screen: a double tap or a redelivered press
         try:
             await context.bot.edit_message_text(
@@ -272,7 +229,7 @@ class TelegramTransport:
                 await self._send(context, chat_id, reply)
                 await self._strip_keyboard(context, chat_id, message.message_id)
                 return
-        self.shown.put(chat_id, message.message_id, text, markup)
+        self.shown.put((chat_id, message.message_id), (text, markup))
 
     async def on_inline_query(self, update: Update, context: Context) -> None:
         """Cards ranked by the typed words; answered from memory, no database."""
@@ -377,14 +334,14 @@ class TelegramTransport:
         sent = await context.bot.send_message(
             chat_id, text, reply_markup=markup, reply_parameters=parameters
         )
-        self.shown.put(chat_id, sent.message_id, text, markup)
+        self.shown.put((chat_id, sent.message_id), (text, markup))
         if reply.session is not None and reply.view.keyboard and not reply.menu:
             await self.conversations.remember_message(reply.session, sent.message_id)
         return sent
 
     async def _strip_keyboard(self, context: Context, chat_id: int, message_id: int) -> None:
         """Remove an out-of-date keyboard; a message already without one is fine."""
-        shown = self.shown.get(chat_id, message_id)
+        shown = self.shown.get((chat_id, message_id))
         if shown is not None and shown[1] is None:
             return
         try:
@@ -395,4 +352,4 @@ class TelegramTransport:
         except TelegramError as exc:
             log.info("could not remove keyboard of message %s: %s", message_id, exc)
             return
-        self.shown.put(chat_id, message_id, shown[0] if shown else "", None)
+        self.shown.put((chat_id, message_id), (shown[0] if shown else "", None))

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,6 +23,7 @@ from typing import Any
 import aiosqlite
 
 from bot.flow import Route, Session, Step
+from bot.lru import Lru
 
 log = logging.getLogger(__name__)
 
@@ -232,16 +232,12 @@ class SessionStore:
         # round trip to aiosqlite's thread (execute_fetchall, not a cursor: 3× cheaper).
         self._conn = conn
         self.path = path
-        self._cache: OrderedDict[tuple[int, int], Session] = OrderedDict()
+        self._cache: Lru[tuple[int, int], Session] = Lru(self.CACHE_SIZE)
         self._checkpointer: asyncio.Task[None] | None = None
         self._maintenance: aiosqlite.Connection | None = None
 
     def _remember(self, session: Session) -> None:
-        key = (session.chat_id, session.user_id)
-        self._cache[key] = session
-        self._cache.move_to_end(key)
-        if len(self._cache) > self.CACHE_SIZE:
-            self._cache.popitem(last=False)
+        self._cache.put((session.chat_id, session.user_id), session)
 
     @classmethod
     async def open(cls, path: Path | str) -> SessionStore:
@@ -351,7 +347,7 @@ class SessionStore:
         try:
             await self._conn.execute_fetchall(_UPSERT, _session_to_row(session))
         except BaseException:
-            self._cache.pop((session.chat_id, session.user_id), None)
+            self._cache.pop((session.chat_id, session.user_id))
             raise
         self._remember(session)
 
@@ -366,7 +362,7 @@ class SessionStore:
         )
         cached = self._cache.get((chat_id, user_id))
         if cached is not None and cached.seq == seq:
-            self._cache[(chat_id, user_id)] = replace(cached, message_id=message_id)
+            self._cache.put((chat_id, user_id), replace(cached, message_id=message_id))
 
     async def prune(self, older_than: float, batch: int = 1000) -> int:
         """Delete conversations last touched before ``older_than`` (Unix seconds).
@@ -425,9 +421,9 @@ class SessionStore:
             "UPDATE reminders SET language = ? WHERE user_id = ? AND sent_at IS NULL",
             (language, user_id),
         )
-        for key, session in list(self._cache.items()):
+        for key, session in self._cache.items():
             if session.user_id == user_id:
-                self._cache[key] = replace(session, language=language)
+                self._cache.put(key, replace(session, language=language))
 
     async def forget(self, user_id: int) -> None:
         """Delete everything stored about ``user_id``, in every table that names them.
@@ -445,8 +441,9 @@ class SessionStore:
             await self._conn.execute("ROLLBACK")
             raise
         await self._conn.execute("COMMIT")
-        for key in [k for k in self._cache if k[1] == user_id]:
-            del self._cache[key]
+        for key, _ in self._cache.items():
+            if key[1] == user_id:
+                self._cache.pop(key)
 
     async def rows_about(self, user_id: int) -> int:
         """How many rows in all tables name ``user_id`` (for /forget's tests and audits)."""
