@@ -16,21 +16,12 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.config import Settings
-from bot.service import Content, Conversations, Event, Kind, Reply
+from bot.service import COMMANDS, Content, Conversations, Event, Kind, Reply
 from bot.storage import SessionStore
 
 CONSOLE_CHAT_ID = CONSOLE_USER_ID = 0
 _TAG = re.compile(r"<[^>]+>")
-_COMMANDS = {
-    "/start": Kind.GREET,
-    "/complaint": Kind.BEGIN,
-    "/cancel": Kind.CANCEL,
-    "/help": Kind.HELP,
-    "/deadline": Kind.DEADLINE,
-    "/reminders": Kind.REMINDERS,
-    "/language": Kind.LANGUAGE,
-    "/forget": Kind.FORGET,
-}
+_COMMANDS = {"/start": Kind.GREET, **{f"/{name}": kind for name, kind in COMMANDS.items()}}
 _QUIT = {"/quit", "/exit", "/q"}
 
 

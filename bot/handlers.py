@@ -5,7 +5,8 @@ send or edit the reply. No SQL, no user-facing text and no conversation decision
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import (
     Bot,
@@ -38,7 +39,7 @@ from telegram.ext import (
 from bot.inline import InlineCards
 from bot.lru import Lru
 from bot.render import View
-from bot.service import Conversations, Event, Kind, Reply
+from bot.service import COMMANDS, Conversations, Event, Kind, Reply
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,7 @@ class TelegramTransport:
         private = filters.ChatType.PRIVATE
         return [
             CommandHandler("start", self.on_start),
-            CommandHandler(COMPLAINT, self.on_complaint),
-            CommandHandler("cancel", self.on_cancel),
-            CommandHandler("help", self.on_help),
-            CommandHandler("deadline", self.on_deadline),
-            CommandHandler("reminders", self.on_reminders),
-            CommandHandler("stats", self.on_stats),
-            CommandHandler("language", self.on_language),
-            CommandHandler("forget", self.on_forget),
+            *(CommandHandler(name, self._command(kind)) for name, kind in COMMANDS.items()),
             CallbackQueryHandler(self.on_press),
             InlineQueryHandler(self.on_inline_query),
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -144,29 +138,13 @@ class TelegramTransport:
         begin = bool(args) and args[0] == COMPLAINT
         await self._message_event(update, context, Kind.BEGIN if begin else Kind.GREET)
 
-    async def on_complaint(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.BEGIN)
+    def _command(self, kind: Kind) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+        """The handler of a command that is one event."""
 
-    async def on_cancel(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.CANCEL)
+        async def on_command(update: Update, context: Context) -> None:
+            await self._message_event(update, context, kind)
 
-    async def on_deadline(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.DEADLINE)
-
-    async def on_stats(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.STATS)
-
-    async def on_reminders(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.REMINDERS)
-
-    async def on_language(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.LANGUAGE)
-
-    async def on_forget(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.FORGET)
-
-    async def on_help(self, update: Update, context: Context) -> None:
-        await self._message_event(update, context, Kind.HELP)
+        return on_command
 
     async def on_text(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.SAY)

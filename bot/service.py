@@ -8,7 +8,7 @@ before the reply is returned, hence before anything is sent.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -82,6 +82,20 @@ class Kind(StrEnum):
     STATS = "stats"  # /stats, for the admins
     LANGUAGE = "language"  # /language
     FORGET = "forget"  # /forget
+
+
+#: The commands that are one event each, the same in Telegram and in the console.
+#: (``/start`` is not among them: its deep-link payload decides between two events.)
+COMMANDS: Mapping[str, Kind] = {
+    "complaint": Kind.BEGIN,
+    "cancel": Kind.CANCEL,
+    "help": Kind.HELP,
+    "deadline": Kind.DEADLINE,
+    "reminders": Kind.REMINDERS,
+    "stats": Kind.STATS,
+    "language": Kind.LANGUAGE,
+    "forget": Kind.FORGET,
+}
 
 
 @dataclass(frozen=True, slots=True)
