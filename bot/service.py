@@ -118,7 +118,6 @@ class Reply:
     session: Session | None  # the conversation after the event
     previous_message_id: int | None  # the message whose keyboard is now out of date
     notice: Html | None = None  # PRESS: the short answer to the button press
-    replay: bool = False  # the update had been applied already
     stale: bool = False  # PRESS: the pressed keyboard is out of date and should go
     alert: bool = False  # PRESS: show the notice as an alert the person must dismiss
     menu: bool = False  # the view is a menu (/language…), not the conversation's screen
@@ -210,7 +209,7 @@ class Conversations:
         stale = transition.notice is Notice.STALE and transition.screen is None
         alert = transition.notice is Notice.NOT_YOURS
         menu = transition.screen is not None and transition.screen.kind in MENUS
-        return Reply(view, shown, previous, notice, transition.replay, stale, alert, menu)
+        return Reply(view, shown, previous, notice, stale=stale, alert=alert, menu=menu)
 
     async def _stats(self, event: Event) -> Reply:
         """/stats: figures from SQLite, counted in the buyers' days (Moscow time)."""
@@ -229,7 +228,7 @@ class Conversations:
         view = self.renderer.view(
             self.flow.screen(session), session, self.translator(session, None)
         )
-        return Reply(view, session, None, replay=True)
+        return Reply(view, session, None)
 
     async def remember_message(self, session: Session, message_id: int) -> None:
         """Record the message that now shows ``session``'s keyboard."""
