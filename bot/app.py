@@ -159,9 +159,6 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # One update at a time: a step reads the session, decides and writes it back, and
-        # two updates of the same person must not interleave there.
-        .concurrent_updates(False)
         .post_init(runtime.post_init)
         .post_shutdown(runtime.post_shutdown)
     )

@@ -1,5 +1,8 @@
 """Long polling that confirms an update to Telegram only after the bot has handled it.
 
+Updates are handled by a :class:`~bot.dispatch.Dispatcher`: different people's at once,
+one person's in order.
+
 python-telegram-bot's own ``Updater`` asks for the next batch (which confirms the previous
 one) before the handlers have run, so a crash at that moment loses the update for good.
 Here the offset moves past an update only once ``process_update`` has returned: after a
@@ -19,6 +22,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
 from bot.app import AnyApplication
+from bot.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,9 @@ LONG_POLL_S = 30
 #: Back-off after a failed getUpdates: doubled each time, up to the maximum.
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
+#: While updates are being handled, Telegram returns them at once to every getUpdates (they
+#: are not confirmed yet); the poller then waits this long, at most, before asking again.
+PAUSE_S = 0.1
 
 
 def seconds(value: float | dt.timedelta) -> float:
@@ -47,13 +54,23 @@ class Poller:
         self.stop = stop
         self.long_poll_s = long_poll_s
         self.offset: int | None = None
+        self.dispatcher = Dispatcher(application.process_update)
+        #: Ids handed to the dispatcher at or after ``offset``: Telegram delivers them again
+        #: until the offset passes them, and they must not be handled twice.
+        self._seen: set[int] = set()
+        self._batch_end: int | None = None  # one past the last update received
 
     async def run(self) -> None:
-        """Fetch and handle updates, in order, until ``stop`` is set."""
+        """Fetch updates and hand them to the dispatcher until ``stop`` is set.
+
+        The offset sent to Telegram is the lowest update still being handled (or, with
+        none, one past the last received), so a crash never loses an accepted update.
+        """
         bot = self.application.bot
         await bot.delete_webhook(drop_pending_updates=False)
         delay = RETRY_FIRST_S
         while not self.stop.is_set():
+            self._advance()
             try:
                 updates = await self._fetch()
             except (InvalidToken, asyncio.CancelledError):
@@ -70,10 +87,28 @@ class Poller:
             if updates is None:  # stopped while waiting
                 break
             delay = RETRY_FIRST_S
-            for update in updates:
-                await self.application.process_update(update)
-                self.offset = update.update_id + 1
+            fresh = [u for u in updates if u.update_id not in self._seen]
+            for update in fresh:
+                self._seen.add(update.update_id)
+                self.dispatcher.submit(update)
+            if updates:
+                self._batch_end = updates[-1].update_id + 1
+            if not fresh and self.dispatcher.pending:
+                # Only updates still being handled came back (their offset cannot move
+                # yet): wait for one to finish instead of asking again at once.
+                await self.dispatcher.wait_progress(PAUSE_S)
+        await self.dispatcher.close()  # finish every update accepted
+        self._advance()
         await self._confirm()
+
+    def _advance(self) -> None:
+        """Move the offset to the first update not finished, and forget ids behind it."""
+        lowest = self.dispatcher.lowest_pending()
+        offset = lowest if lowest is not None else self._batch_end
+        if offset is None or offset == self.offset:
+            return
+        self.offset = offset
+        self._seen = {i for i in self._seen if i >= offset}
 
     async def _fetch(self) -> tuple[Update, ...] | None:
         """One long poll, abandoned at once if ``stop`` is set meanwhile."""

@@ -37,6 +37,7 @@ from bot.guide import load_guide
 from bot.i18n import Catalogs, Html, Translator
 from bot.render import Renderer, View
 from bot.storage import SessionStore
+from bot.tracing import note_step
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,11 @@ class Conversations:
                 ctx.now,
             )
         shown = new or session
+        note_step(
+            event.kind.value,
+            session.step.value if session else None,
+            shown.step.value if shown else None,
+        )
         tr = self.catalogs.translator(shown.language if shown else language)
         view = None
         if transition.screen is not None and transition.screen.kind is ScreenKind.REMINDERS:

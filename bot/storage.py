@@ -430,17 +430,21 @@ class SessionStore:
 
         (Outcomes name nobody: they stay, as anonymous counts.)
         """
-        # All or nothing. Every other write is a single autocommit statement, so no other
-        # transaction can be open on this connection; one of those statements running in
-        # between (the pruner, the reminder loop) simply commits with this one.
-        await self._conn.execute("BEGIN IMMEDIATE")
+        # All or nothing, in one call to aiosqlite's thread: the connection is shared by
+        # every conversation, and no other coroutine's statement may land inside this
+        # transaction (a rollback here would take it along). A script takes no parameters;
+        # the id is an int, formatted as one.
+        uid = int(user_id)
+        deletes = "".join(
+            f"DELETE FROM {table} WHERE user_id = {uid};"
+            for table in ("sessions", "users", "reminders")
+        )
         try:
-            for table in ("sessions", "users", "reminders"):
-                await self._conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            await self._conn.executescript(f"BEGIN IMMEDIATE;{deletes}COMMIT;")
         except BaseException:
-            await self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                await self._conn.execute("ROLLBACK")
             raise
-        await self._conn.execute("COMMIT")
         for key, _ in self._cache.items():
             if key[1] == user_id:
                 self._cache.pop(key)

@@ -1,0 +1,161 @@
+"""Updates of different people at once, one person's strictly in the order they arrived.
+
+A conversation step reads the session, decides and writes it back; two updates of the same
+person must never interleave there, but there is no reason for Аня to wait while Telegram
+makes Борис's reply wait out flood control. Each person (the update's sender; a chat for
+updates without one) gets a queue, drained by one task; the queues run side by side, up to
+``max_concurrent`` updates at a time.
+
+Both ways of receiving updates use it: long polling (:mod:`bot.polling`) and the webhook
+(:mod:`bot.webhook`). Each also learns when an update is *finished*, so that Telegram is told
+it is done only then, and an update delivered again while its first copy is still being
+handled is not handled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from bot.tracing import Trace, current_trace
+
+log = logging.getLogger(__name__)
+
+#: At most this many updates are handled at the same time (each waits mostly on the network).
+MAX_CONCURRENT = 256
+
+
+def update_kind(update: Update) -> str:
+    for kind in ("message", "edited_message", "callback_query", "inline_query", "my_chat_member"):
+        if getattr(update, kind) is not None:
+            return kind
+    return "other"
+
+
+def ordering_key(update: Update) -> tuple[str, int] | None:
+    """Whose queue the update joins; None: it changes nothing stored and may run at once."""
+    if update.inline_query is not None:
+        return None  # answered from memory, no session
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    return None
+
+
+_Queue = deque[tuple[Update, "asyncio.Future[None]"]]
+
+
+class Dispatcher:
+    """Hands updates to ``process`` (PTB's ``Application.process_update``), ordered per person."""
+
+    def __init__(
+        self,
+        process: Callable[[Update], Awaitable[None]],
+        max_concurrent: int = MAX_CONCURRENT,
+    ) -> None:
+        self._process = process
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._queues: dict[tuple[str, int] | None, _Queue] = {}
+        self._pending: dict[int, asyncio.Future[None]] = {}  # update id → finished
+        self._workers: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def pending(self) -> int:
+        """Updates accepted and not yet finished."""
+        return len(self._pending)
+
+    def lowest_pending(self) -> int | None:
+        """The smallest id among the updates not yet finished."""
+        return min(self._pending, default=None)
+
+    async def wait_progress(self, at_most_s: float) -> None:
+        """Until one of the pending updates finishes, or ``at_most_s`` seconds have passed."""
+        if self._pending:
+            await asyncio.wait(
+                list(self._pending.values()),
+                timeout=at_most_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+
+    def submit(self, update: Update) -> asyncio.Future[None]:
+        """Queue ``update``; the future is done when it has been handled.
+
+        The same update submitted again while still pending gets the first one's future.
+        """
+        known = self._pending.get(update.update_id)
+        if known is not None:
+            return known
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[update.update_id] = done
+        self._idle.clear()
+        key = ordering_key(update)
+        if key is None:  # nothing to keep in order: a queue of its own
+            self._start(deque([(update, done)]), None)
+            return done
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = deque([(update, done)])
+            self._start(queue, key)
+        else:
+            queue.append((update, done))
+        return done
+
+    def _start(self, queue: _Queue, key: tuple[str, int] | None) -> None:
+        task = asyncio.create_task(self._drain(queue, key))
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+    async def _drain(self, queue: _Queue, key: tuple[str, int] | None) -> None:
+        try:
+            while queue:
+                update, done = queue[0]
+                async with self._slots:
+                    await self._handle(update)
+                queue.popleft()
+                del self._pending[update.update_id]
+                if not done.done():
+                    done.set_result(None)
+        finally:
+            if key is not None and self._queues.get(key) is queue:
+                del self._queues[key]
+            if not self._pending:
+                self._idle.set()
+
+    async def _handle(self, update: Update) -> None:
+        """Handle one update in a context of its own, and log one line about it."""
+        record = Trace()
+        token = current_trace.set(record)
+        started = time.perf_counter()
+        try:
+            await self._process(update)
+        except Exception:  # PTB hands handler errors to the error handler; this is the rest
+            log.exception("update %s could not be handled", update.update_id)
+        finally:
+            current_trace.reset(token)
+        log.info(
+            "update %s %s%s in %.1f ms",
+            update.update_id,
+            update_kind(update),
+            record.change(),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def wait_idle(self) -> None:
+        """Until every accepted update has been handled."""
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        """Finish what was accepted (for a clean stop), then return."""
+        await self.wait_idle()
+        for task in list(self._workers):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,216 @@
+"""Ordered concurrency: different people at once, one person's updates in order, none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.config import Secret, Settings
+from bot.dispatch import Dispatcher
+from bot.polling import Poller
+from bot.tracing import note_step
+from tests.fake_telegram import FakeTelegram
+
+FROM_ANYA = 1001
+FROM_BORIS = 1002
+
+
+def message(update_id: int, user_id: int, text: str = "привет") -> Update:
+    return Update.de_json(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "chat": {"id": user_id, "type": "private"},
+                "from": {"id": user_id, "is_bot": False, "first_name": "X"},
+                "text": text,
+            },
+        },
+        None,
+    )
+
+
+class Recorder:
+    """A process_update that records and can be held up for chosen update ids."""
+
+    def __init__(self) -> None:
+        self.started: list[int] = []
+        self.finished: list[int] = []
+        self.gates: dict[int, asyncio.Event] = {}
+
+    def hold(self, update_id: int) -> asyncio.Event:
+        gate = self.gates[update_id] = asyncio.Event()
+        return gate
+
+    async def __call__(self, update: object) -> None:
+        assert isinstance(update, Update)
+        self.started.append(update.update_id)
+        gate = self.gates.get(update.update_id)
+        if gate is not None:
+            await gate.wait()
+        self.finished.append(update.update_id)
+
+
+def text_from(fake: FakeTelegram, user: dict[str, Any], text: str) -> int:
+    """Queue a private message; its update id."""
+    fake.send_text(user, text)
+    update_id: int = fake.updates[-1]["update_id"]
+    return update_id
+
+
+async def test_other_people_are_not_held_up_by_a_slow_one() -> None:
+    recorder = Recorder()
+    gate = recorder.hold(1)
+    dispatcher = Dispatcher(recorder)
+    dispatcher.submit(message(1, FROM_ANYA))
+    boris = dispatcher.submit(message(2, FROM_BORIS))
+    await asyncio.wait_for(boris, 5)
+    assert recorder.finished == [2]
+    assert dispatcher.lowest_pending() == 1
+    gate.set()
+    await dispatcher.close()
+    assert recorder.finished == [2, 1]
+    assert dispatcher.pending == 0
+
+
+async def test_one_persons_updates_are_handled_strictly_in_order() -> None:
+    recorder = Recorder()
+    gate = recorder.hold(1)
+    dispatcher = Dispatcher(recorder)
+    for update_id in range(1, 6):
+        dispatcher.submit(message(update_id, FROM_ANYA))
+    await asyncio.sleep(0.05)
+    assert recorder.started == [1]  # the others wait their turn, none overtakes
+    gate.set()
+    await dispatcher.close()
+    assert recorder.started == recorder.finished == [1, 2, 3, 4, 5]
+
+
+async def test_an_update_submitted_twice_is_handled_once() -> None:
+    recorder = Recorder()
+    gate = recorder.hold(7)
+    dispatcher = Dispatcher(recorder)
+    first = dispatcher.submit(message(7, FROM_ANYA))
+    again = dispatcher.submit(message(7, FROM_ANYA))
+    assert again is first
+    gate.set()
+    await dispatcher.close()
+    assert recorder.finished == [7]
+
+
+async def test_a_failing_update_does_not_stop_the_persons_queue(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handled: list[int] = []
+
+    async def process(update: object) -> None:
+        assert isinstance(update, Update)
+        if update.update_id == 1:
+            raise RuntimeError("boom")
+        handled.append(update.update_id)
+
+    dispatcher = Dispatcher(process)
+    dispatcher.submit(message(1, FROM_ANYA))
+    dispatcher.submit(message(2, FROM_ANYA))
+    with caplog.at_level(logging.ERROR, logger="bot.dispatch"):
+        await dispatcher.close()
+    assert handled == [2]
+    assert "update 1 could not be handled" in caplog.text
+
+
+async def test_one_log_line_per_update_with_kind_step_change_and_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def process(update: object) -> None:
+        note_step("press", "confirmed", "protection")
+
+    dispatcher = Dispatcher(process)
+    dispatcher.submit(message(41, FROM_ANYA))
+    with caplog.at_level(logging.INFO, logger="bot.dispatch"):
+        await dispatcher.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.dispatch"]
+    assert len(lines) == 1
+    assert lines[0].startswith("update 41 message press, step confirmed → protection in ")
+    assert lines[0].endswith(" ms")
+
+
+# ---- the poller over the fake Bot API --------------------------------------------------------
+
+
+async def test_polling_handles_others_while_one_is_slow_and_confirms_only_what_is_done(
+    fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        token=Secret(fake.token), api_base_url=fake.base_url, database_path=tmp_path / "db"
+    )
+    application = build_application(settings)
+    recorder = Recorder()
+    await application.initialize()
+    monkeypatch.setattr(application, "process_update", recorder)
+    stop = asyncio.Event()
+    poller = Poller(application, ALLOWED_UPDATES, stop, long_poll_s=1)
+    anya = fake.make_user(FROM_ANYA)
+    boris = fake.make_user(FROM_BORIS)
+
+    slow = text_from(fake, anya, "первое")
+    gate = recorder.hold(slow)
+    task = asyncio.create_task(poller.run())
+    try:
+        await fake.wait_for(lambda: recorder.started == [slow])
+        after_anya = text_from(fake, anya, "второе")
+        from_boris = text_from(fake, boris, "привет")
+        await fake.wait_for(lambda: from_boris in recorder.finished)
+
+        polls_before = len(fake.calls_of("getUpdates"))
+        await asyncio.sleep(1.0)
+        polls = len(fake.calls_of("getUpdates")) - polls_before
+        # Telegram returns the unconfirmed updates at once to every poll; the poller must
+        # not spin on them (about one poll per PAUSE_S at most).
+        assert polls <= 15
+        assert after_anya not in recorder.started  # Аня's second waits for her first
+        assert fake._confirmed_offset <= slow  # nothing at or after the slow one confirmed
+
+        gate.set()
+        await fake.wait_for(lambda: after_anya in recorder.finished)
+    finally:
+        stop.set()
+        await task
+        await application.shutdown()
+    assert recorder.finished == [from_boris, slow, after_anya]
+    assert sorted(recorder.started) == [slow, after_anya, from_boris]  # each exactly once
+    assert fake._confirmed_offset == from_boris + 1
+
+
+async def test_stopping_finishes_what_was_accepted_before_confirming(
+    fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        token=Secret(fake.token), api_base_url=fake.base_url, database_path=tmp_path / "db"
+    )
+    application = build_application(settings)
+    recorder = Recorder()
+    await application.initialize()
+    monkeypatch.setattr(application, "process_update", recorder)
+    stop = asyncio.Event()
+    poller = Poller(application, ALLOWED_UPDATES, stop, long_poll_s=1)
+    slow = text_from(fake, fake.make_user(FROM_ANYA), "первое")
+    gate = recorder.hold(slow)
+    task = asyncio.create_task(poller.run())
+    try:
+        await fake.wait_for(lambda: recorder.started == [slow])
+        stop.set()
+        await asyncio.sleep(0.1)
+        assert not task.done()  # still finishing Аня's update
+        gate.set()
+        await asyncio.wait_for(task, 5)
+    finally:
+        await application.shutdown()
+    assert recorder.finished == [slow]
+    assert fake._confirmed_offset == slow + 1
