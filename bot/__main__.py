@@ -1,4 +1,6 @@
-"""``python -m bot``: long polling; ``python -m bot --console``: the bot in a terminal."""
+"""``python -m bot``: the bot (long polling, or a webhook when ``WEBHOOK_URL`` is set);
+``python -m bot --console``: the bot in a terminal.
+"""
 
 from __future__ import annotations
 
@@ -16,18 +18,25 @@ from bot.console import run_console
 from bot.logs import setup_logging
 from bot.polling import run_polling
 from bot.storage import StorageError
+from bot.webhook import run_webhook
 
 log = logging.getLogger("bot")
 
 
 async def serve(settings: Settings) -> None:
-    """Run the bot until SIGINT or SIGTERM; in-flight updates finish first."""
+    """Run the bot until SIGINT or SIGTERM; in-flight updates finish first.
+
+    A webhook when ``WEBHOOK_URL`` is set, long polling otherwise.
+    """
     application = build_application(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run_polling(application, ALLOWED_UPDATES, stop)
+    if settings.webhook_url:
+        await run_webhook(application, settings, ALLOWED_UPDATES, stop)
+    else:
+        await run_polling(application, ALLOWED_UPDATES, stop)
     log.info("stopped")
 
 
@@ -47,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, settings.token)
+    setup_logging(settings.log_level, settings.secrets)
     try:
         if args.console:
             asyncio.run(run_console(settings))
@@ -61,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (StorageError, NetworkError) as exc:
         log.error("cannot start: %s", exc)
+        return 1
+    except OSError as exc:  # the webhook's port is taken, or not ours to use
+        log.error("cannot listen on port %s: %s", settings.port, exc)
         return 1
     except KeyboardInterrupt:
         pass

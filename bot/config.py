@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_PATH = Path("data") / "bot.sqlite3"
 DEFAULT_SESSION_MAX_AGE_DAYS = 30.0
 DEFAULT_REMINDER_POLL_S = 30.0
+DEFAULT_PORT = 8443
+#: What Telegram accepts as a webhook's secret token.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(ValueError):
@@ -64,6 +69,15 @@ class Settings:
     session_max_age_days: float = DEFAULT_SESSION_MAX_AGE_DAYS
     reminder_poll_s: float = DEFAULT_REMINDER_POLL_S
     admin_ids: frozenset[int] = frozenset()
+    #: Set: Telegram posts updates to this HTTPS address (webhook mode); None: long polling.
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
+    port: int = DEFAULT_PORT  # where the webhook server listens, on every interface
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        """Values that must never reach a log line."""
+        return tuple(s for s in (self.token, self.webhook_secret) if s is not None)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -86,6 +100,7 @@ class Settings:
             raise ConfigError(
                 f"ADMIN_IDS must be Telegram user ids separated by commas, not {raw_admins!r}"
             ) from None
+        webhook_url, webhook_secret, port = _webhook(env)
         return cls(
             token=Secret(token) if token else None,
             api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
@@ -94,4 +109,36 @@ class Settings:
             session_max_age_days=max_age,
             reminder_poll_s=poll,
             admin_ids=admin_ids,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            port=port,
         )
+
+
+def _webhook(env: Mapping[str, str]) -> tuple[str | None, Secret | None, int]:
+    """WEBHOOK_URL, WEBHOOK_SECRET and PORT, checked the way Telegram will check them."""
+    raw_port = env.get("PORT", "").strip()
+    try:
+        port = int(raw_port) if raw_port else DEFAULT_PORT
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise ConfigError(f"PORT must be a TCP port number (1–65535), not {raw_port!r}")
+    url = env.get("WEBHOOK_URL", "").strip()
+    if not url:
+        return None, None, port
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(
+            f"WEBHOOK_URL must be an https:// address Telegram can reach, not {url!r}"
+        )
+    secret = env.get("WEBHOOK_SECRET", "").strip()
+    if not secret:
+        raise ConfigError(
+            "WEBHOOK_SECRET is not set: webhook mode needs a secret (1–256 characters "
+            "A-Z, a-z, 0-9, _ and -) so that only Telegram can post updates, e.g. "
+            "WEBHOOK_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if not _SECRET_TOKEN.fullmatch(secret):
+        raise ConfigError("WEBHOOK_SECRET may only have 1–256 characters A-Z, a-z, 0-9, _ and -")
+    return url, Secret(secret), port

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.config import Secret
@@ -46,8 +46,8 @@ def install_redaction(secret: Secret) -> Callable[[], None]:
     return lambda: logging.setLogRecordFactory(previous)
 
 
-def setup_logging(level: str, secret: Secret | None) -> None:
-    if secret is not None:
+def setup_logging(level: str, secrets: Sequence[Secret] = ()) -> None:
+    for secret in secrets:
         install_redaction(secret)
     logging.basicConfig(
         level=level,

@@ -111,3 +111,67 @@ def test_a_malformed_log_call_is_not_turned_into_an_exception() -> None:
     finally:
         undo()
     assert record.msg == "%d"  # left for logging to report, as without redaction
+
+
+WEBHOOK = {
+    "TELEGRAM_BOT_TOKEN": TOKEN,
+    "WEBHOOK_URL": "https://bot.example.org/tg/hook",
+    "WEBHOOK_SECRET": "Abc_123-xyz",
+}
+
+
+def test_webhook_mode() -> None:
+    settings = Settings.from_env({**WEBHOOK, "PORT": "10000"})
+    assert settings.webhook_url == "https://bot.example.org/tg/hook"
+    assert settings.webhook_secret == Secret("Abc_123-xyz")
+    assert settings.port == 10000
+    assert "Abc_123-xyz" not in repr(settings)
+    assert settings.secrets == (Secret(TOKEN), Secret("Abc_123-xyz"))
+
+
+def test_polling_without_webhook_url_and_port_defaults_to_8443() -> None:
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert settings.webhook_url is None
+    assert settings.port == 8443
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"WEBHOOK_SECRET": ""}, "WEBHOOK_SECRET is not set"),
+        ({"WEBHOOK_SECRET": "has spaces in it"}, "WEBHOOK_SECRET may only"),
+        ({"WEBHOOK_SECRET": "x" * 257}, "WEBHOOK_SECRET may only"),
+        ({"WEBHOOK_URL": "http://bot.example.org/hook"}, "https://"),
+        ({"WEBHOOK_URL": "bot.example.org/hook"}, "https://"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+    ],
+)
+def test_bad_webhook_settings_say_what_to_fix(change: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**WEBHOOK, **change})
+
+
+def test_webhook_without_secret_fails_at_start_with_one_clear_line() -> None:
+    env = {**os.environ, **WEBHOOK, "WEBHOOK_SECRET": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "WEBHOOK_SECRET is not set" in lines[0]
+    assert TOKEN not in proc.stderr
+
+
+def test_log_records_never_carry_the_webhook_secret() -> None:
+    settings = Settings.from_env(WEBHOOK)
+    undos = [install_redaction(secret) for secret in settings.secrets]
+    try:
+        record = logging.getLogger("any").makeRecord(
+            "any", logging.INFO, __file__, 1, "header %s", ("Abc_123-xyz",), None
+        )
+    finally:
+        for undo in reversed(undos):
+            undo()
+    assert "Abc_123-xyz" not in record.getMessage()

@@ -1,0 +1,123 @@
+"""Webhook mode: Telegram posts each update to us over HTTPS instead of being polled.
+
+Used when ``WEBHOOK_URL`` is set. The server listens on ``0.0.0.0:$PORT`` at the path of
+``WEBHOOK_URL`` (a TLS-terminating proxy or the platform's router sits in front), and
+refuses with 403 any request without the secret Telegram was given.
+
+Like the poller, it tells Telegram an update is done only once it has been handled: the
+200 is sent after the dispatcher has finished the update. If the bot dies before that,
+Telegram delivers the update again, and the flow recognises a replay. Handling takes
+milliseconds, so Telegram's wait is short; different people are still handled at once (see
+:mod:`bot.dispatch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Sequence
+from json import JSONDecodeError
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Update
+
+from bot.app import AnyApplication
+from bot.config import Settings
+from bot.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+LISTEN_HOST = "0.0.0.0"  # a webhook must be reachable from outside
+#: Telegram opens at most this many connections at once (its default is 40).
+MAX_CONNECTIONS = 40
+#: On stop, requests in progress get this long to finish.
+SHUTDOWN_TIMEOUT_S = 30.0
+
+
+def webhook_path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+class WebhookServer:
+    """The HTTP endpoint Telegram posts updates to."""
+
+    def __init__(self, application: AnyApplication, secret: str, path: str) -> None:
+        self.application = application
+        self.dispatcher = Dispatcher(application.process_update)
+        self._secret = secret.encode()
+        self.path = path
+
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(self.path, self.receive)
+        return app
+
+    async def receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook request from %s refused: wrong secret token", request.remote)
+            return web.Response(status=403, text="Forbidden")
+        update = await self._read_update(request)
+        if update is None:
+            return web.Response(status=400, text="Bad Request")
+        # Shielded: Telegram hanging up must not cut a step in half; it simply sends the
+        # update again, and the dispatcher does not handle an update twice meanwhile.
+        await asyncio.shield(self.dispatcher.submit(update))
+        return web.Response(status=200)
+
+    async def _read_update(self, request: web.Request) -> Update | None:
+        try:
+            data = await request.json()
+        except (JSONDecodeError, UnicodeDecodeError) as exc:
+            log.warning("webhook request refused: not JSON (%s)", exc)
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            log.warning("webhook request refused: not an update")
+            return None
+        try:
+            return Update.de_json(data, self.application.bot)
+        except Exception as exc:  # PTB's parsing raises whatever the malformed part causes
+            log.warning("webhook request refused: malformed update (%s)", exc)
+            return None
+
+
+async def run_webhook(
+    application: AnyApplication,
+    settings: Settings,
+    allowed_updates: Sequence[str],
+    stop: asyncio.Event,
+) -> None:
+    """The application's whole life in webhook mode: start, serve until ``stop``, shut down.
+
+    The webhook stays registered on the way out: while the bot restarts, Telegram keeps
+    the updates and delivers them when it is back.
+    """
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+    secret = settings.webhook_secret.reveal()
+    server = WebhookServer(application, secret, webhook_path(settings.webhook_url))
+    runner = web.AppRunner(server.web_app(), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await runner.setup()
+        await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
+        await application.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=list(allowed_updates),
+            max_connections=MAX_CONNECTIONS,
+            drop_pending_updates=False,
+        )
+        log.info("webhook is set; listening on port %d at %s", settings.port, server.path)
+        await stop.wait()
+    finally:
+        await runner.cleanup()  # stops listening; requests in progress finish first
+        await server.dispatcher.close()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
