@@ -54,8 +54,9 @@ async def send_reminders_forever(
     """Send reminders whose time has come; all state is in SQLite, so a restart loses none.
 
     A reminder is marked sent after Telegram accepted it: a crash in between sends it twice
-    rather than never. One that can never be delivered (blocked, chat gone) or whose
-    deadline has passed is marked done and skipped; a network error leaves it for the next
+    rather than never. One that can never be delivered (the chat is gone) or whose
+    deadline has passed is marked done and skipped; a 403 marks the chat blocked, and its
+    reminders wait until the person writes again; a network error leaves it for the next
     round, without holding up the others.
     """
     while True:
@@ -79,7 +80,13 @@ async def _send_reminder(
     text = conversations.renderer.reminder_message(reminder, tr, now)
     try:
         await application.bot.send_message(reminder.chat_id, text)
-    except (Forbidden, BadRequest) as exc:  # blocked, or the chat is gone: never deliverable
+    except Forbidden as exc:  # blocked: stop writing there; the reminder waits for them
+        log.info(
+            "reminder %s not delivered, chat %s blocked us: %s", reminder.id, reminder.chat_id, exc
+        )
+        await store.set_blocked(reminder.chat_id, True, now)
+        return
+    except BadRequest as exc:  # the chat is gone: never deliverable
         log.info("reminder %s not delivered: %s", reminder.id, exc)
     except TelegramError as exc:  # the network, flood control: next round
         log.info("reminder %s postponed: %s", reminder.id, exc)

@@ -238,11 +238,17 @@ class TelegramTransport:
         await query.answer(results, cache_time=self.INLINE_CACHE_S)
 
     async def on_membership(self, update: Update, context: Context) -> None:
-        """Added to a group: one short message on how to use the bot there."""
+        """The bot's own membership changed.
+
+        In a private chat: the person blocked the bot ("kicked") or unblocked it. In a group:
+        removed, or added, which gets one short message on how to use the bot there.
+        """
         change = update.my_chat_member
         assert change is not None
         was_in = change.old_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
         is_in = change.new_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
+        if was_in != is_in:
+            await self.conversations.set_blocked(change.chat.id, not is_in)
         if was_in or not is_in or not _is_group(change.chat):
             return
         catalogs = self.conversations.catalogs
@@ -255,6 +261,8 @@ class TelegramTransport:
         update_id = update.update_id if isinstance(update, Update) else None
         if isinstance(context.error, Forbidden):  # blocked by the user: nobody to tell
             log.info("update %s: %s", update_id, context.error)
+            if isinstance(update, Update) and update.effective_chat is not None:
+                await self.conversations.set_blocked(update.effective_chat.id, True)
             return
         log.error("update %s failed", update_id, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:

@@ -236,6 +236,10 @@ class Conversations:
         )
         return Reply(view, session, None)
 
+    async def set_blocked(self, chat_id: int, blocked: bool) -> None:
+        """The chat refuses the bot's messages (403, or the person blocked it), or no longer."""
+        await self.store.set_blocked(chat_id, blocked, self._clock())
+
     async def remember_message(self, session: Session, message_id: int) -> None:
         """Record the message that now shows ``session``'s keyboard."""
         await self.store.set_message_id(session.chat_id, session.user_id, session.seq, message_id)

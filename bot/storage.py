@@ -108,6 +108,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX reminders_pending ON reminders (due_at) WHERE sent_at IS NULL",
         "CREATE INDEX reminders_user ON reminders (user_id)",
     ),
+    # 6: the person blocked the bot (Telegram answered 403, or told us): the bot stops
+    # writing to the chat. Saving the session (they wrote again) clears it: the upsert
+    # replaces the row, and the column is not among those it writes.
+    ("ALTER TABLE sessions ADD COLUMN blocked_at REAL",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -399,6 +403,20 @@ class SessionStore:
             self._cache.clear()
         return removed
 
+    async def set_blocked(self, chat_id: int, blocked: bool, now: float) -> None:
+        """Mark the conversations in ``chat_id`` as blocked (the bot may not write), or not."""
+        await self._conn.execute_fetchall(
+            "UPDATE sessions SET blocked_at = ? WHERE chat_id = ?",
+            (now if blocked else None, chat_id),
+        )
+
+    async def is_blocked(self, chat_id: int, user_id: int) -> bool:
+        rows = await self._conn.execute_fetchall(
+            "SELECT blocked_at IS NOT NULL FROM sessions WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        )
+        return any(bool(blocked) for (blocked,) in rows)
+
     async def language(self, user_id: int) -> str | None:
         """The language ``user_id`` chose with /language, if any."""
         rows = await self._conn.execute_fetchall(
@@ -483,10 +501,17 @@ class SessionStore:
         )
 
     async def due_reminders(self, now: float, limit: int = 50) -> list[Reminder]:
-        """Pending reminders whose time has come, oldest first."""
+        """Pending reminders whose time has come, oldest first; none for a blocked chat.
+
+        (A blocked chat's reminders wait: if the person writes again before the deadline,
+        they are sent then.)
+        """
         rows = await self._conn.execute_fetchall(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders"
-            " WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders r"
+            " WHERE sent_at IS NULL AND due_at <= ? AND NOT EXISTS (SELECT 1 FROM sessions s"
+            " WHERE s.chat_id = r.chat_id AND s.user_id = r.user_id"
+            " AND s.blocked_at IS NOT NULL)"
+            " ORDER BY due_at LIMIT ?",
             (now, limit),
         )
         return [_row_to_reminder(r) for r in rows]
