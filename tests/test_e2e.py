@@ -382,6 +382,42 @@ async def test_kill_9_between_steps_loses_nothing(
     fake.assert_clean()
 
 
+async def test_sigterm_in_the_middle_of_a_step_finishes_it_and_exits_cleanly(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    proc = await started(fake, db)
+    try:
+        await anya.command("/complaint")
+        # The edit answering the press meets flood control: the bot is waiting it out
+        # when the platform stops it.
+        fake.fail_next("editMessageText", 429, "Too Many Requests: retry after 2", retry_after=2)
+        fake.press_button(anya.user, anya.last, "Нет")
+        await fake.wait_for(lambda: any(c.status == 429 for c in fake.calls), timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        # In a thread: the fake Bot API runs on this event loop and must keep answering.
+        output = (await asyncio.to_thread(proc.communicate, timeout=30))[0].decode()
+    finally:
+        if proc.poll() is None:
+            kill_9(proc)
+    assert proc.returncode == 0, output
+    assert "Защита покупателя" in anya.last.text, output  # the step in flight was finished
+    assert stored_step(db, anya.user["id"]) == "protection"
+    assert not fake._pending  # and confirmed to Telegram: it will not come again
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # the database was closed properly
+
+    proc = await started(fake, db)
+    try:
+        after = await anya.tap("Нет, уже закончилась")
+        assert "Что случилось?" in after.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    fake.assert_clean()
+
+
 async def test_kill_9_while_replying_is_finished_after_restart(
     fake: FakeTelegram, tmp_path: Path, anya: Person
 ) -> None:
