@@ -36,6 +36,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.i18n import Translator
 from bot.inline import InlineCards
 from bot.lru import Lru
 from bot.render import View
@@ -251,8 +252,8 @@ class TelegramTransport:
             await self.conversations.set_blocked(change.chat.id, not is_in)
         if was_in or not is_in or not _is_group(change.chat):
             return
-        catalogs = self.conversations.catalogs
-        tr = catalogs.translator(catalogs.pick(change.from_user.language_code))
+        user = change.from_user
+        tr = await self.conversations.person_translator(change.chat.id, user.id, user.language_code)
         text = self.conversations.renderer.group_intro(tr, self.bot_username)
         await context.bot.send_message(change.chat.id, text)
 
@@ -267,8 +268,7 @@ class TelegramTransport:
         log.error("update %s failed", update_id, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
-        user = update.effective_user
-        tr = self.conversations.translator(None, user.language_code if user else None)
+        tr = await self._translator_after_error(update)
         query = update.callback_query
         if query is not None and query.id not in self.answered:
             try:
@@ -283,6 +283,18 @@ class TelegramTransport:
             log.warning("could not tell chat about the failed update %s: %s", update_id, exc)
 
     # ---- internals -----------------------------------------------------------------------
+
+    async def _translator_after_error(self, update: Update) -> Translator:
+        """The person's language, or Telegram's if even that cannot be read (the database
+        may be what failed)."""
+        user, chat = update.effective_user, update.effective_chat
+        code = user.language_code if user else None
+        if user is not None and chat is not None:
+            try:
+                return await self.conversations.person_translator(chat.id, user.id, code)
+            except Exception as exc:
+                log.warning("language of update %s unknown (%s)", update.update_id, exc)
+        return self.conversations.translator(None, code)
 
     async def _message_event(
         self, update: Update, context: Context, kind: Kind, text: str | None = None

@@ -148,16 +148,29 @@ class Conversations:
         language = session.language if session else self.catalogs.pick(language_code)
         return self.catalogs.translator(language)
 
+    async def person_translator(
+        self, chat_id: int, user_id: int, language_code: str | None
+    ) -> Translator:
+        """The words for someone outside a conversation step (an error, a group intro)."""
+        session = await self.store.get(chat_id, user_id)
+        return self.catalogs.translator(await self._language(session, user_id, language_code))
+
+    async def _language(
+        self, session: Session | None, user_id: int, language_code: str | None
+    ) -> str:
+        """The conversation's language; on first contact in a chat, one chosen with
+        /language elsewhere, or else Telegram's."""
+        if session is not None:
+            return session.language
+        chosen = await self.store.language(user_id)
+        return chosen or self.catalogs.pick(language_code)
+
     async def handle(self, event: Event) -> Reply:
         """Apply ``event`` to the sender's conversation and return the reply to show."""
         if event.kind is Kind.STATS and event.user_id in self.admin_ids:
             return await self._stats(event)
         session = await self.store.get(event.chat_id, event.user_id)
-        if session is not None:
-            language = session.language
-        else:  # first contact in this chat: a language chosen elsewhere, or Telegram's
-            chosen = await self.store.language(event.user_id)
-            language = chosen or self.catalogs.pick(event.language_code)
+        language = await self._language(session, event.user_id, event.language_code)
         ctx = Context(
             chat_id=event.chat_id,
             user_id=event.user_id,

@@ -463,6 +463,18 @@ async def test_failed_send_gets_a_kind_error_message(
     assert "Защита покупателя: осталось N дней" in question.text
 
 
+async def test_the_error_message_is_in_the_language_chosen_with_slash_language(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    await anya.tap("English", await anya.command("/language"))  # Telegram's language: ru
+    await anya.command("/complaint")
+    fake.fail_next("sendMessage", 500, "Internal Server Error")
+    fake.send_text(anya.user, "no")
+    await fake.wait_processed()
+    assert "произошла ошибка" not in anya.last.text
+    assert "went wrong" in anya.last.text
+
+
 async def test_logs_never_show_the_token(
     bot: Bot, fake: FakeTelegram, anya: Person, caplog: pytest.LogCaptureFixture
 ) -> None:
