@@ -36,7 +36,7 @@ from telegram.request import BaseRequest, RequestData  # noqa: E402
 from bot.app import AnyApplication, build_application  # noqa: E402
 from bot.config import Secret, Settings  # noqa: E402
 from bot.flow import Session, Step  # noqa: E402
-from bot.storage import SessionStore, _session_to_row  # noqa: E402
+from bot.storage import _COLUMNS, SessionStore, _session_to_row  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
@@ -239,7 +239,7 @@ def prefill(db: Path, count: int) -> None:
     conn.execute("PRAGMA synchronous=OFF")
     batch = 50_000
     columns = len(_session_to_row(Session(1, 1, Step.CONFIRMED, "ru", 0, 0)))
-    sql = f"INSERT INTO sessions VALUES ({', '.join('?' * columns)})"
+    sql = f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' * columns)})"
     for start in range(0, count, batch):
         rows = [
             _session_to_row(

@@ -269,3 +269,42 @@ async def test_language_follows_to_pending_reminders_and_sent_ones_are_pruned(
         assert await store.rows_about(1) == 2  # the users row and the pending reminder
     finally:
         await store.close()
+
+
+async def test_a_session_written_elsewhere_is_read_directly_and_fresh(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        await store.save(make_session(chat_id=5, user_id=5))
+        # Another process (the console on the same file) moves the conversation on.
+        with sqlite3.connect(path) as other:
+            other.execute("UPDATE sessions SET step = 'answer' WHERE chat_id = 5")
+        store._cache.clear()
+        session = await store.get(5, 5)
+        assert session is not None
+        assert session.step is Step.ANSWER
+    finally:
+        await store.close()
+
+
+async def test_a_locked_direct_read_falls_back_to_aiosqlite(tmp_path: Path) -> None:
+    class Locked:
+        def execute(self, *args: object) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+        def close(self) -> None:
+            return None
+
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        await store.save(make_session(chat_id=6, user_id=6))
+        store._cache.clear()
+        direct = store._reader
+        store._reader = Locked()  # type: ignore[assignment]
+        session = await store.get(6, 6)
+        assert session is not None
+        assert session == make_session(chat_id=6, user_id=6)
+        store._reader = direct
+    finally:
+        await store.close()
