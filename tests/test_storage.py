@@ -308,3 +308,38 @@ async def test_a_locked_direct_read_falls_back_to_aiosqlite(tmp_path: Path) -> N
         store._reader = direct
     finally:
         await store.close()
+
+
+async def test_reaching_the_answer_records_one_outcome_however_often_it_is_saved(
+    tmp_path: Path,
+) -> None:
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    try:
+        asking = make_session(user_id=3, updated_at=900.0)
+        await store.save(asking)  # the conversation exists: the answer is an update
+        answered = replace(asking, step=Step.ANSWER, box="ipr", problem="fake", updated_at=1_000.0)
+        answered = replace(answered, outcome_at=1_000.0)
+        await store.save(answered)
+        await store.save(answered)  # the same step again (a replayed update)
+        await store.set_message_id(1, 3, answered.seq, 99)  # the answer's message noted
+        assert await store.outcomes() == [Outcome(Route.LATE, "ipr", "fake", "ru", 1_000.0)]
+        # A new conversation later reaching an answer again is a second outcome.
+        again = replace(answered, updated_at=2_000.0, outcome_at=2_000.0, problem="damaged")
+        await store.save(again)
+        assert [o.problem for o in await store.outcomes()] == ["fake", "damaged"]
+    finally:
+        await store.close()
+
+
+async def test_writing_again_lifts_the_blocked_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        session = make_session(chat_id=8, user_id=8)
+        await store.save(session)
+        await store.set_blocked(8, True, 1.0)
+        assert await store.is_blocked(8, 8)
+        await store.save(replace(session, seq=4))
+        assert not await store.is_blocked(8, 8)
+    finally:
+        await store.close()
