@@ -110,6 +110,9 @@ TEXT_FOR, TEXT_FROM, ORDER = "text_for", "text_from", "order"
 BACK_TO = "back_to"
 _ORDER_NUMBER = re.compile(r"\d{6,20}")
 REMINDER_PREFIX = "rm."
+#: Reminder ids are SQLite row ids: a larger number on a button is no reminder of ours
+#: (and SQLite could not even compare it: OverflowError).
+MAX_REMINDER_ID = 2**63 - 1
 #: Reminders come this many days before a deadline, at 10:00 Moscow time (07:00 UTC).
 REMIND_DAYS_BEFORE = (3, 1)
 REMIND_AT_UTC = time(7, 0)
@@ -338,10 +341,14 @@ class Flow:
                 return Transition(
                     Screen(ScreenKind.LANGUAGE_SET), action=Action(SET_LANGUAGE, language)
                 )
-        if choice.startswith(REMINDER_PREFIX) and choice.removeprefix(REMINDER_PREFIX).isdigit():
+        reminder = choice.removeprefix(REMINDER_PREFIX)
+        if (
+            choice.startswith(REMINDER_PREFIX)
+            and reminder.isdecimal()
+            and int(reminder) <= MAX_REMINDER_ID
+        ):
             return Transition(
-                Screen(ScreenKind.REMINDERS),
-                action=Action(CANCEL_REMINDER, choice.removeprefix(REMINDER_PREFIX)),
+                Screen(ScreenKind.REMINDERS), action=Action(CANCEL_REMINDER, reminder)
             )
         if choice == FORGET_YES:
             return Transition(Screen(ScreenKind.FORGOTTEN), action=Action(FORGET))

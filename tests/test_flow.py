@@ -516,6 +516,28 @@ def test_reminders_are_planned_from_the_worked_out_deadline(flow: Flow, walk: Wa
     assert t.action.kind == "add_reminders"
 
 
+@pytest.mark.parametrize(
+    "choice",
+    [
+        f"rm.{2**63}",  # one past SQLite's largest integer: it raised OverflowError there
+        "rm.9999999999999999999999999999",
+        "rm.²",  # a digit to str.isdigit(), not to int()
+        "rm.",
+    ],
+)
+def test_a_reminder_id_no_row_can_have_is_a_forged_button(flow: Flow, choice: str) -> None:
+    t = flow.menu_choice(choice, {"ru", "en"})
+    assert t.notice is Notice.INVALID
+    assert t.action is None
+
+
+def test_the_largest_reminder_id_sqlite_holds_is_cancelled(flow: Flow) -> None:
+    t = flow.menu_choice(f"rm.{2**63 - 1}", {"ru", "en"})
+    assert t.action is not None
+    assert t.action.kind == "cancel_reminder"
+    assert t.action.value == str(2**63 - 1)
+
+
 def test_reminder_times_are_3_and_1_days_before_at_10_moscow() -> None:
     end = date(2026, 12, 10)
     now = datetime(2026, 11, 25, tzinfo=UTC).timestamp()

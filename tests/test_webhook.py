@@ -68,9 +68,7 @@ class WebhookBot:
         if self.task is not None:
             await asyncio.wait_for(self.task, 30)
 
-    async def post(
-        self, body: Any, secret: str | None, url: str | None = None
-    ) -> tuple[int, str]:
+    async def post(self, body: Any, secret: str | None, url: str | None = None) -> tuple[int, str]:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers[SECRET_HEADER] = secret
