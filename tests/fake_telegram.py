@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import copy
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 __all__ = [
+    "FLOOD_LIMITED_METHODS",
     "ApiError",
     "BotMessage",
     "Call",
@@ -56,6 +59,12 @@ NOT_MODIFIED = (
 )
 CANT_PARSE_MARKUP = "Bad Request: can't parse reply keyboard markup JSON object"
 CANT_PARSE_BUTTON = "Bad Request: can't parse inline keyboard button: "
+
+#: The methods that send or edit a message, the ones Telegram's flood control counts ("about
+#: 30 messages a second overall, 20 a minute per group"). Callback and inline answers, chat
+#: actions, getUpdates and the bot's settings are not messages and are never limited.
+FLOOD_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+_FLOOD_LIMITED_LOWER = frozenset(name.lower() for name in FLOOD_LIMITED_METHODS)
 
 ALL_UPDATE_TYPES = (
     "message",
@@ -221,6 +230,7 @@ class Call:
     error: str | None = None
     status: int = 200
     result: Any = None
+    at: float = field(default_factory=time.monotonic)  # when the server took it up
 
     def __str__(self) -> str:
         params = json.dumps(self.params, ensure_ascii=False, default=str)
@@ -1052,6 +1062,111 @@ def _update_type(update: JSONDict) -> str:
     return next((key for key in update if key != "update_id"), "")
 
 
+# --------------------------------------------------------------------------- flood control
+
+FloodKey = int | str | None
+
+
+def _flood_key(params: JSONDict) -> FloodKey:
+    """The chat a message call goes to: its chat id, or the inline message it edits."""
+    raw = params.get("chat_id")
+    if raw is None or raw == "":
+        inline_id = params.get("inline_message_id")
+        return f"inline:{inline_id}" if inline_id else None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    try:
+        return int(str(raw))
+    except ValueError:
+        return str(raw)  # an @username
+
+
+def _is_group_key(key: FloodKey) -> bool:
+    return (isinstance(key, int) and key < 0) or (isinstance(key, str) and key.startswith("@"))
+
+
+class _Window:
+    """Times of the calls accepted in the last ``seconds``; at most ``limit`` of them."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """0 if one more call fits now, else the seconds until the oldest one leaves."""
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        if len(self.times) < self.limit:
+            return 0.0
+        return self.times[0] + self.seconds - now
+
+
+class _FloodControl:
+    """Sliding windows of accepted message calls, overall and per group chat.
+
+    A call over a limit gets 429 with ``retry_after`` = whole seconds until the window has
+    room (at least 1); until then every message call to that chat gets 429 again, with the
+    seconds left, as Telegram does during a flood wait.
+    """
+
+    def __init__(self, per_second: int | None, per_group: tuple[int, float] | None) -> None:
+        self.overall = _Window(per_second, 1.0) if per_second else None
+        self.per_group = per_group
+        self.groups: dict[FloodKey, _Window] = {}
+        self.chat_deadlines: dict[FloodKey, float] = {}
+        self.request_deadlines: dict[tuple[str, str], float] = {}
+
+    @staticmethod
+    def request_id(call: Call) -> tuple[str, str]:
+        return call.method, json.dumps(call.params, sort_keys=True, default=str)
+
+    def windows(self, key: FloodKey) -> list[_Window]:
+        found = [self.overall] if self.overall is not None else []
+        if self.per_group is not None and _is_group_key(key):
+            window = self.groups.get(key)
+            if window is None:
+                window = self.groups[key] = _Window(*self.per_group)
+            found.append(window)
+        return found
+
+    def is_early_retry(self, call: Call) -> bool:
+        """The same request again before the retry_after it was given has passed."""
+        request = self.request_id(call)
+        deadline = self.request_deadlines.get(request)
+        if deadline is None:
+            return False
+        if call.at >= deadline:
+            del self.request_deadlines[request]
+            return False
+        return True
+
+    def admit(self, call: Call, key: FloodKey) -> int | None:
+        """Count the call and return None, or return the retry_after of its 429."""
+        now = call.at
+        deadline = self.chat_deadlines.get(key)
+        if deadline is not None and now < deadline:
+            wait = deadline - now
+        else:
+            self.chat_deadlines.pop(key, None)
+            windows = self.windows(key)
+            wait = max((window.wait(now) for window in windows), default=0.0)
+            if wait <= 0:
+                for window in windows:
+                    window.times.append(now)
+                return None
+        retry_after = max(1, math.ceil(wait))
+        self.chat_deadlines[key] = max(self.chat_deadlines.get(key, 0.0), now + retry_after)
+        self.request_deadlines[self.request_id(call)] = now + retry_after
+        return retry_after
+
+    def release(self, call: Call, key: FloodKey) -> None:
+        """Uncount an admitted call that failed anyway (it sent nothing)."""
+        for window in self.windows(key):
+            with contextlib.suppress(ValueError):
+                window.times.remove(call.at)
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -1099,6 +1214,13 @@ class FakeTelegram:
         self._file_counter = 0
         self._faults: dict[str, list[_Fault]] = {}
         self._hangs: set[str] = set()
+        self.hung_calls: list[Call] = []  # calls held by hang_next, as they arrived
+        self._flood: _FloodControl | None = None
+        #: Message calls answered 429 by the flood control of ``enforce_flood_limits``
+        #: (not rejections: a well-behaved bot gets some and sends again after retry_after).
+        self.flood_rejections: list[Call] = []
+        #: Requests repeated before the retry_after of their 429 had passed.
+        self.early_retries: list[Call] = []
         self._stopped = asyncio.Event()
         self._inflight = 0
         self._last_activity = time.monotonic()
@@ -1469,6 +1591,47 @@ class FakeTelegram:
             _Fault(status, description, retry_after, times)
         )
 
+    def enforce_flood_limits(
+        self,
+        per_second: int | None = 30,
+        per_group: tuple[int, float] | None = (20, 60.0),
+    ) -> None:
+        """Answer message calls over Telegram's limits with 429, as Telegram does.
+
+        Off until called. Counted are the methods in ``FLOOD_LIMITED_METHODS`` that were
+        accepted: at most ``per_second`` in any 1-second window overall, and at most
+        ``per_group[0]`` in any ``per_group[1]``-second window to one group or supergroup
+        (a negative chat id). ``None`` turns a limit off. A call over a limit gets
+        ``429 Too Many Requests: retry after N`` with ``parameters.retry_after`` = N, the
+        whole seconds until the window has room (at least 1), and until then every message
+        call to that chat gets 429 again with the seconds left. Such calls go to
+        ``flood_rejections``, not to ``rejected``; a request repeated before its N seconds
+        have passed also goes to ``early_retries``. Tests may shrink the group window (say
+        ``(20, 6.0)``, see tests/test_load.py) to get the shape of "20 a minute" in seconds.
+        """
+        if per_second is not None and per_second < 1:
+            raise ValueError(f"per_second must be at least 1: {per_second!r}")
+        if per_group is not None and (per_group[0] < 1 or per_group[1] <= 0):
+            raise ValueError(f"per_group must be (count >= 1, seconds > 0): {per_group!r}")
+        self._flood = _FloodControl(per_second, per_group)
+
+    def flood_peak(self, seconds: float = 1.0, chat_id: int | None = None) -> int:
+        """The most accepted message calls in any ``seconds``-long window (half-open, as the
+        flood control counts), overall or to ``chat_id`` only."""
+        times = sorted(
+            call.at
+            for call in self.calls
+            if call.ok
+            and call.method.lower() in _FLOOD_LIMITED_LOWER
+            and (chat_id is None or _flood_key(call.params) == chat_id)
+        )
+        peak, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] <= at - seconds:
+                first += 1
+            peak = max(peak, last - first + 1)
+        return peak
+
     def hang_next(self, method: str) -> None:
         """The next call of ``method`` never answers (until the server stops).
 
@@ -1589,6 +1752,22 @@ class FakeTelegram:
         parameters = {"retry_after": fault.retry_after} if fault.retry_after is not None else None
         return ApiError(fault.status, fault.description, validation=False, parameters=parameters)
 
+    def _check_flood(self, call: Call, key: FloodKey) -> None:
+        """Count a message call, or raise the 429 of flood control."""
+        flood = self._flood
+        assert flood is not None
+        if flood.is_early_retry(call):
+            self.early_retries.append(call)
+        retry_after = flood.admit(call, key)
+        if retry_after is not None:
+            self.flood_rejections.append(call)
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                validation=False,
+                parameters={"retry_after": retry_after},
+            )
+
     def _touch(self) -> None:
         self._last_activity = time.monotonic()
 
@@ -1612,8 +1791,11 @@ class FakeTelegram:
         self._touch()
         if not polling:
             self._inflight += 1
+        flood_key: FloodKey = None
+        flood_counted = False
         try:
             call.params = await _read_params(request)
+            call.at = time.monotonic()
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             fault = self._take_fault(method)
@@ -1622,6 +1804,7 @@ class FakeTelegram:
             if method.lower() in self._hangs:
                 self._hangs.discard(method.lower())
                 self._inflight -= 1  # a hung call must not keep wait_processed waiting
+                self.hung_calls.append(call)
                 try:
                     await self._stopped.wait()
                 finally:
@@ -1629,8 +1812,14 @@ class FakeTelegram:
                 raise ApiError(502, "Bad Gateway", validation=False)
             if entry is None:
                 raise ApiError(404, "Not Found: method not found")
+            if self._flood is not None and method.lower() in _FLOOD_LIMITED_LOWER:
+                flood_key = _flood_key(call.params)
+                self._check_flood(call, flood_key)
+                flood_counted = True
             result = await entry[1](call.params)
         except ApiError as exc:
+            if flood_counted and self._flood is not None:
+                self._flood.release(call, flood_key)
             call.ok, call.error, call.status = False, exc.description, exc.status
             body: JSONDict = {"ok": False, "error_code": exc.status, "description": exc.description}
             if exc.parameters:

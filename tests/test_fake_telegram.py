@@ -507,3 +507,151 @@ async def test_real_application_round_trip(fake: FakeTelegram) -> None:
     assert fake.last_bot_message(USER_ID).text == "эхо"
     assert fake.calls[0].method in ("getMe", "deleteWebhook")
     fake.assert_clean()
+
+
+# ---- flood control ---------------------------------------------------------------------------
+
+GROUP: dict[str, Any] = {"id": -100555, "type": "supergroup", "title": "Покупки"}
+OTHER_GROUP: dict[str, Any] = {"id": -100777, "type": "supergroup", "title": "Ещё"}
+
+
+async def post(
+    session: aiohttp.ClientSession, fake: FakeTelegram, method: str, **params: Any
+) -> tuple[int, dict[str, Any]]:
+    async with session.post(f"{fake.base_url}{fake.token}/{method}", json=params) as response:
+        return response.status, await response.json()
+
+
+def flooded(retry_after: int) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {retry_after}",
+        "parameters": {"retry_after": retry_after},
+    }
+
+
+async def test_flood_limits_are_off_by_default(fake: FakeTelegram) -> None:
+    anna = fake.make_user(USER_ID)
+    fake.send_text(anna, "hi")
+    async with aiohttp.ClientSession() as session:
+        statuses = [
+            (await post(session, fake, "sendMessage", chat_id=USER_ID, text=str(n)))[0]
+            for n in range(40)
+        ]
+    assert statuses == [200] * 40
+    assert fake.flood_rejections == []
+    assert fake.flood_peak(1.0) == 40
+
+
+async def test_flood_control_per_second_answers_429_like_telegram(fake: FakeTelegram) -> None:
+    fake.enforce_flood_limits(per_second=3, per_group=None)
+    anna, boris = fake.make_user(USER_ID), fake.make_user(2002, first_name="Борис")
+    fake.send_text(anna, "hi")
+    fake.send_text(boris, "hi")
+    query_id = fake.press(anna, 1, "x")
+    async with aiohttp.ClientSession() as session:
+        for n in range(2):
+            assert (await post(session, fake, "sendMessage", chat_id=USER_ID, text=str(n)))[
+                0
+            ] == 200
+        # Edits count as messages too.
+        edit = await post(
+            session, fake, "editMessageText", chat_id=USER_ID, message_id=2, text="edited"
+        )
+        assert edit[0] == 200
+        assert await post(session, fake, "sendMessage", chat_id=USER_ID, text="4th") == (
+            429,
+            flooded(1),
+        )
+        # Another chat is over the overall limit too; that is no early retry.
+        assert (await post(session, fake, "sendMessage", chat_id=2002, text="b"))[0] == 429
+        assert fake.early_retries == []
+        # The same request again before retry_after has passed is.
+        assert (await post(session, fake, "sendMessage", chat_id=USER_ID, text="4th"))[0] == 429
+        assert [c.params["text"] for c in fake.early_retries] == ["4th"]
+        # Not messages: never limited.
+        assert (await post(session, fake, "answerCallbackQuery", callback_query_id=query_id))[
+            0
+        ] == 200
+        assert (await post(session, fake, "getUpdates", timeout=0))[0] == 200
+        commands = [{"command": "start", "description": "Начать"}]
+        assert (await post(session, fake, "setMyCommands", commands=commands))[0] == 200
+        assert (await post(session, fake, "sendChatAction", chat_id=USER_ID, action="typing"))[
+            0
+        ] == 200
+        await asyncio.sleep(1.05)  # retry_after: 1
+        assert (await post(session, fake, "sendMessage", chat_id=USER_ID, text="4th"))[0] == 200
+        assert (await post(session, fake, "sendMessage", chat_id=2002, text="b"))[0] == 200
+    assert len(fake.flood_rejections) == 3
+    assert all(c.status == 429 for c in fake.flood_rejections)
+    assert len(fake.early_retries) == 1  # the retry after the wait is on time
+    assert fake.flood_peak(1.0) <= 3
+    fake.assert_clean()  # 429s are not rejections
+    assert [m.text for m in fake.bot_messages(USER_ID)] == ["edited", "1", "4th"]
+
+
+async def test_flood_control_per_group_window(fake: FakeTelegram) -> None:
+    fake.enforce_flood_limits(per_second=30, per_group=(2, 30.0))
+    boris = fake.make_user(2002, first_name="Борис")
+    for chat in (GROUP, OTHER_GROUP):
+        fake.send_text(boris, "hi", chat)
+    fake.send_text(boris, "hi")
+    async with aiohttp.ClientSession() as session:
+        for n in range(2):
+            status, _ = await post(session, fake, "sendMessage", chat_id=GROUP["id"], text=str(n))
+            assert status == 200
+        status, body = await post(session, fake, "sendMessage", chat_id=GROUP["id"], text="3")
+        assert status == 429
+        assert body == flooded(30)  # the window frees in (just under) 30 s
+        # Until then every message to that group waits, edits included, with the time left.
+        status, body = await post(
+            session, fake, "editMessageText", chat_id=GROUP["id"], message_id=2, text="e"
+        )
+        assert (status, body["parameters"]["retry_after"]) == (429, 30)
+        # Other groups and private chats are not held up.
+        for chat_id in (OTHER_GROUP["id"], 2002):
+            assert (await post(session, fake, "sendMessage", chat_id=chat_id, text="x"))[0] == 200
+    assert len(fake.flood_rejections) == 2
+    assert fake.early_retries == []
+    assert fake.flood_peak(30.0, chat_id=GROUP["id"]) == 2
+    assert fake.flood_peak(30.0) == 4
+    fake.assert_clean()
+
+
+async def test_flood_control_counts_only_accepted_calls(fake: FakeTelegram) -> None:
+    fake.enforce_flood_limits(per_second=2)
+    anna = fake.make_user(USER_ID)
+    fake.send_text(anna, "hi")
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):  # rejected by validation: nothing was sent
+            status, _ = await post(
+                session, fake, "sendMessage", chat_id=USER_ID, text="a < b", parse_mode="HTML"
+            )
+            assert status == 400
+        for n in range(2):
+            assert (await post(session, fake, "sendMessage", chat_id=USER_ID, text=str(n)))[
+                0
+            ] == 200
+    assert len(fake.rejected) == 3
+    assert fake.flood_rejections == []
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_control_raises_retry_after_in_ptb(
+    fake: FakeTelegram, bot: Bot, user: dict[str, Any]
+) -> None:
+    fake.enforce_flood_limits(per_second=1)
+    await bot.send_message(USER_ID, "one")
+    with pytest.raises(RetryAfter, match=r"Retry in (1 seconds?|0:00:01)"):
+        await bot.send_message(USER_ID, "two")
+    assert fake.rejected == []
+    assert len(fake.flood_rejections) == 1
+
+
+async def test_flood_limits_must_make_sense() -> None:
+    fake = FakeTelegram()
+    with pytest.raises(ValueError, match="per_second"):
+        fake.enforce_flood_limits(per_second=0)
+    with pytest.raises(ValueError, match="per_group"):
+        fake.enforce_flood_limits(per_group=(20, 0.0))
