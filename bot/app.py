@@ -138,8 +138,28 @@ class Runtime:
                 await self.store.close()
 
 
-#: On flood control (429) a call waits the time Telegram asks and is tried again, this often.
-FLOOD_RETRIES = 3
+#: On flood control (429) a call waits the time Telegram asks and is tried again, this often:
+#: in practice never gives up, since no reply may be dropped (the limiter below keeps 429s
+#: rare; a person's later updates wait behind the one being retried, in order).
+FLOOD_RETRIES = 100
+#: Messages a second, overall. Telegram allows about 30; evenly spaced (no burst: a bucket
+#: of one), so no one-second window ever holds more than this.
+MESSAGES_PER_SECOND = 29
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's limits: ~30 messages a second overall, 20 a minute in one group.
+
+    PTB's default overall limit is a bucket of 30 refilled at 30 a second, which lets about
+    60 through in the first second of a burst and earns 429s; here messages are spaced
+    evenly instead. Groups keep PTB's bucket of 20 a minute, so a short exchange in a
+    group is not slowed down. Callback and inline answers are not limited (no chat_id).
+    """
+    return AIORateLimiter(
+        overall_max_rate=1,
+        overall_time_period=1 / MESSAGES_PER_SECOND,
+        max_retries=FLOOD_RETRIES,
+    )
 
 
 def build_application(
@@ -175,6 +195,4 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if not rate_limit:
         return builder.build()
-    # Keeps under Telegram's limits (30 messages a second, 20 a minute per group) and, on a
-    # 429 all the same, waits retry_after and sends again: no reply is dropped.
-    return builder.rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES)).build()
+    return builder.rate_limiter(rate_limiter()).build()

@@ -27,8 +27,10 @@ from bot.tracing import Trace, current_trace
 
 log = logging.getLogger(__name__)
 
-#: At most this many updates are handled at the same time (each waits mostly on the network).
-MAX_CONCURRENT = 256
+#: At most this many updates are handled at the same time. Each mostly waits (on the
+#: network, on the rate limiter), and a waiting one must not keep a button press behind it
+#: from being answered within Telegram's 15 seconds: so, many.
+MAX_CONCURRENT = 1024
 
 
 def update_kind(update: Update) -> str:

@@ -429,6 +429,7 @@ async def test_kill_9_while_replying_is_finished_after_restart(
         fake.hang_next("answerCallbackQuery")
         fake.press_button(anya.user, question, "Нет")
         await fake.wait_for(lambda: stored_step(db, anya.chat_id) == "protection")
+        await fake.wait_for(lambda: bool(fake.hung_calls))  # the bot is inside the call
         assert "Вы подтвердили получение заказа?" in anya.last.text  # not shown yet
     finally:
         kill_9(proc)
