@@ -310,7 +310,7 @@ class SessionStore:
 
     @staticmethod
     def _connect_reader(path: Path) -> sqlite3.Connection:
-        """The connection :meth:`get` reads sessions through, on the event loop's thread.
+        """The connection for reads by key (a session, a language), on the event loop's thread.
 
         Reading one session by its key takes SQLite ~20 µs; a round trip to aiosqlite's
         thread costs five times that, and a cold step was two of them. In WAL mode a reader
@@ -376,20 +376,24 @@ class SessionStore:
         cached = self._cache.get((chat_id, user_id))
         if cached is not None:
             return cached
-        sql = f"SELECT {_COLUMNS} FROM sessions WHERE chat_id = ? AND user_id = ?"
-        rows: Iterable[Sequence[Any]] | None = None
-        if self._reader is not None:
-            try:
-                rows = self._reader.execute(sql, (chat_id, user_id)).fetchall()
-            except sqlite3.OperationalError as exc:  # locked for a moment: the slow way
-                log.debug("direct read failed (%s); reading through aiosqlite", exc)
-        if rows is None:
-            rows = await self._conn.execute_fetchall(sql, (chat_id, user_id))
+        rows = await self._read(
+            f"SELECT {_COLUMNS} FROM sessions WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        )
         for row in rows:
             session = _row_to_session(row)
             self._remember(session)
             return session
         return None
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> Iterable[Sequence[Any]]:
+        """A small read by key: directly (see :meth:`_connect_reader`), else via aiosqlite."""
+        if self._reader is not None:
+            try:
+                return self._reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:  # locked for a moment: the slow way
+                log.debug("direct read failed (%s); reading through aiosqlite", exc)
+        return await self._conn.execute_fetchall(sql, params)
 
     async def save(self, session: Session) -> None:
         """Write ``session`` and commit.
@@ -468,9 +472,7 @@ class SessionStore:
 
     async def language(self, user_id: int) -> str | None:
         """The language ``user_id`` chose with /language, if any."""
-        rows = await self._conn.execute_fetchall(
-            "SELECT language FROM users WHERE user_id = ?", (user_id,)
-        )
+        rows = await self._read("SELECT language FROM users WHERE user_id = ?", (user_id,))
         for (language,) in rows:
             return str(language)
         return None
