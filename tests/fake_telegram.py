@@ -1476,9 +1476,16 @@ class FakeTelegram:
         )
         return self._user_message(by_user, chat, {"new_chat_members": [self.bot_user]})
 
-    def block_bot(self, user: JSONDict) -> JSONDict:
-        """The user blocks the bot: later sends get 403; returns the my_chat_member update."""
+    def block_bot(self, user: JSONDict, *, notify: bool = True) -> JSONDict | None:
+        """The user blocks the bot: later sends get 403.
+
+        Telegram tells the bot with a my_chat_member update (returned); ``notify=False`` is
+        the bot not hearing of it (the update lost, or the block between a press and the
+        reply): it learns from the 403.
+        """
         self._blocked.add(user["id"])
+        if not notify:
+            return None
         return self._queue(
             {
                 "my_chat_member": {
@@ -1509,6 +1516,11 @@ class FakeTelegram:
         if not messages:
             raise AssertionError(self._report(f"the bot has no messages in chat {chat_id}"))
         return messages[-1]
+
+    @property
+    def confirmed_offset(self) -> int:
+        """The highest offset the bot has confirmed: updates below it are done."""
+        return self._confirmed_offset
 
     @property
     def waiting_polls(self) -> int:

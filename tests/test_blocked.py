@@ -43,44 +43,33 @@ async def plan_due_reminder(db: Path, person: Person) -> None:
 
 
 async def test_blocking_the_bot_marks_the_session_and_holds_reminders_back(
-    fake: FakeTelegram, tmp_path: Path, anya: Person
+    bot: Bot, fake: FakeTelegram, anya: Person
 ) -> None:
-    db = tmp_path / "bot.sqlite3"
-    runner = Bot(fake, db)
-    await runner.start()
-    try:
-        await anya.command("/complaint")
-        fake.block_bot(anya.user)  # Telegram tells the bot with a my_chat_member update
-        await fake.wait_processed()
-        assert blocked_at(db, anya.chat_id) is not None
+    db = bot.settings.database_path
+    await anya.command("/complaint")
+    fake.block_bot(anya.user)  # Telegram tells the bot with a my_chat_member update
+    await fake.wait_processed()
+    assert blocked_at(db, anya.chat_id) is not None
 
-        await plan_due_reminder(db, anya)
-        await asyncio.sleep(0.5)  # several rounds of the reminder loop (every 0.1 s here)
-        assert reminder_sends(fake, anya.chat_id) == 0  # not even tried
+    await plan_due_reminder(db, anya)
+    await asyncio.sleep(0.5)  # several rounds of the reminder loop (every 0.1 s here)
+    assert reminder_sends(fake, anya.chat_id) == 0  # not even tried
 
-        # Anya unblocks the bot and writes: the mark goes, the waiting reminder arrives.
-        await anya.command("/start")
-        assert blocked_at(db, anya.chat_id) is None
-        await fake.wait_for(lambda: any("Напоминание" in m.text for m in anya.messages))
-    finally:
-        await runner.stop()
-    fake.assert_clean()
+    # Anya unblocks the bot and writes: the mark goes, the waiting reminder arrives.
+    await anya.command("/start")
+    assert blocked_at(db, anya.chat_id) is None
+    await fake.wait_for(lambda: any("Напоминание" in m.text for m in anya.messages))
 
 
 async def test_a_403_on_a_reminder_marks_the_chat_and_it_is_not_tried_again(
-    fake: FakeTelegram, tmp_path: Path, anya: Person
+    bot: Bot, fake: FakeTelegram, anya: Person
 ) -> None:
-    db = tmp_path / "bot.sqlite3"
-    runner = Bot(fake, db)
-    await runner.start()
-    try:
-        await anya.command("/complaint")
-        fake._blocked.add(anya.user["id"])  # blocked without the bot hearing of it
-        await plan_due_reminder(db, anya)
-        await fake.wait_for(lambda: blocked_at(db, anya.chat_id) is not None)
-        await asyncio.sleep(0.5)  # more rounds of the reminder loop
-    finally:
-        await runner.stop()
+    db = bot.settings.database_path
+    await anya.command("/complaint")
+    fake.block_bot(anya.user, notify=False)  # blocked without the bot hearing of it
+    await plan_due_reminder(db, anya)
+    await fake.wait_for(lambda: blocked_at(db, anya.chat_id) is not None)
+    await asyncio.sleep(0.5)  # more rounds of the reminder loop
     refused = [c for c in fake.calls_of("sendMessage") if c.status == 403]
     assert len(refused) == 1  # tried once, then the bot stopped writing there
     fake.assert_clean()
@@ -91,7 +80,7 @@ async def test_a_403_while_replying_marks_the_chat_without_an_error_message(
 ) -> None:
     await anya.command("/complaint")
     fake.press_button(anya.user, anya.last, "Нет")
-    fake._blocked.add(anya.user["id"])  # blocks the bot right after pressing
+    fake.block_bot(anya.user, notify=False)  # right after pressing
     await fake.wait_processed()
     assert bot.settings.database_path.exists()
     assert blocked_at(bot.settings.database_path, anya.chat_id) is not None

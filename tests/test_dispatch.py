@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +146,22 @@ async def test_one_log_line_per_update_with_kind_step_change_and_time(
 # ---- the poller over the fake Bot API --------------------------------------------------------
 
 
-async def test_polling_handles_others_while_one_is_slow_and_confirms_only_what_is_done(
+@dataclass
+class Polling:
+    """A real Poller over the fake Bot API, with a recording process_update."""
+
+    poller: Poller
+    recorder: Recorder
+    stop: asyncio.Event
+
+    def run(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self.poller.run())
+
+
+@pytest.fixture
+async def polling(
     fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> AsyncIterator[Polling]:
     settings = Settings(
         token=Secret(fake.token), api_base_url=fake.base_url, database_path=tmp_path / "db"
     )
@@ -155,13 +170,20 @@ async def test_polling_handles_others_while_one_is_slow_and_confirms_only_what_i
     await application.initialize()
     monkeypatch.setattr(application, "process_update", recorder)
     stop = asyncio.Event()
-    poller = Poller(application, ALLOWED_UPDATES, stop, long_poll_s=1)
+    yield Polling(Poller(application, ALLOWED_UPDATES, stop, long_poll_s=1), recorder, stop)
+    await application.shutdown()
+
+
+async def test_polling_handles_others_while_one_is_slow_and_confirms_only_what_is_done(
+    fake: FakeTelegram, polling: Polling
+) -> None:
+    recorder = polling.recorder
     anya = fake.make_user(FROM_ANYA)
     boris = fake.make_user(FROM_BORIS)
 
     slow = text_from(fake, anya, "первое")
     gate = recorder.hold(slow)
-    task = asyncio.create_task(poller.run())
+    task = polling.run()
     try:
         await fake.wait_for(lambda: recorder.started == [slow])
         after_anya = text_from(fake, anya, "второе")
@@ -175,42 +197,30 @@ async def test_polling_handles_others_while_one_is_slow_and_confirms_only_what_i
         # not spin on them (about one poll per PAUSE_S at most).
         assert polls <= 15
         assert after_anya not in recorder.started  # Аня's second waits for her first
-        assert fake._confirmed_offset <= slow  # nothing at or after the slow one confirmed
+        assert fake.confirmed_offset <= slow  # nothing at or after the slow one confirmed
 
         gate.set()
         await fake.wait_for(lambda: after_anya in recorder.finished)
     finally:
-        stop.set()
+        polling.stop.set()
         await task
-        await application.shutdown()
     assert recorder.finished == [from_boris, slow, after_anya]
     assert sorted(recorder.started) == [slow, after_anya, from_boris]  # each exactly once
-    assert fake._confirmed_offset == from_boris + 1
+    assert fake.confirmed_offset == from_boris + 1
 
 
 async def test_stopping_finishes_what_was_accepted_before_confirming(
-    fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeTelegram, polling: Polling
 ) -> None:
-    settings = Settings(
-        token=Secret(fake.token), api_base_url=fake.base_url, database_path=tmp_path / "db"
-    )
-    application = build_application(settings)
-    recorder = Recorder()
-    await application.initialize()
-    monkeypatch.setattr(application, "process_update", recorder)
-    stop = asyncio.Event()
-    poller = Poller(application, ALLOWED_UPDATES, stop, long_poll_s=1)
+    recorder = polling.recorder
     slow = text_from(fake, fake.make_user(FROM_ANYA), "первое")
     gate = recorder.hold(slow)
-    task = asyncio.create_task(poller.run())
-    try:
-        await fake.wait_for(lambda: recorder.started == [slow])
-        stop.set()
-        await asyncio.sleep(0.1)
-        assert not task.done()  # still finishing Аня's update
-        gate.set()
-        await asyncio.wait_for(task, 5)
-    finally:
-        await application.shutdown()
+    task = polling.run()
+    await fake.wait_for(lambda: recorder.started == [slow])
+    polling.stop.set()
+    await asyncio.sleep(0.1)
+    assert not task.done()  # still finishing Аня's update
+    gate.set()
+    await asyncio.wait_for(task, 5)
     assert recorder.finished == [slow]
-    assert fake._confirmed_offset == slow + 1
+    assert fake.confirmed_offset == slow + 1
