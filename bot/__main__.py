@@ -18,7 +18,7 @@ from bot.console import run_console
 from bot.logs import setup_logging
 from bot.polling import run_polling
 from bot.storage import StorageError
-from bot.webhook import run_webhook
+from bot.webhook import ListenError, run_webhook
 
 log = logging.getLogger("bot")
 
@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except (StorageError, NetworkError) as exc:
         log.error("cannot start: %s", exc)
         return 1
-    except OSError as exc:  # the webhook's port is taken, or not ours to use
-        log.error("cannot listen on port %s: %s", settings.port, exc)
+    except ListenError as exc:  # the webhook's port is taken, or not ours to use
+        log.error("%s", exc)
         return 1
     except KeyboardInterrupt:
         pass

@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 from bot.config import Settings
 from bot.dates import buyer_date
 from bot.handlers import TelegramTransport, private_link
+from bot.inbox import Inbox
 from bot.inline import InlineCards
 from bot.service import Content, Conversations
 from bot.storage import Reminder, SessionStore
@@ -94,8 +95,19 @@ async def _send_reminder(
     await store.mark_sent(reminder.id, now)
 
 
+INBOX = "inbox"  # the application's bot_data key of its Inbox
+
+
+def inbox_of(application: AnyApplication) -> Inbox:
+    """The application's inbox, made by ``post_init`` (start the application first)."""
+    inbox = application.bot_data.get(INBOX)
+    if not isinstance(inbox, Inbox):
+        raise RuntimeError("the application has not been started (post_init)")
+    return inbox
+
+
 class Runtime:
-    """What lives as long as the application: the store and the pruning task."""
+    """What lives as long as the application: the store, the inbox and background tasks."""
 
     def __init__(self, settings: Settings, content: Content) -> None:
         self.settings = settings
@@ -106,6 +118,7 @@ class Runtime:
     async def post_init(self, application: AnyApplication) -> None:
         settings, content = self.settings, self.content
         self.store = await SessionStore.open(settings.database_path)
+        application.bot_data[INBOX] = Inbox(self.store, application.bot)
         username = application.bot.username
         conversations = content.conversations(
             self.store, private_link(username), settings.admin_ids

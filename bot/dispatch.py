@@ -7,9 +7,9 @@ updates without one) gets a queue, drained by one task; the queues run side by s
 ``max_concurrent`` updates at a time.
 
 Both ways of receiving updates use it: long polling (:mod:`bot.polling`) and the webhook
-(:mod:`bot.webhook`). Each also learns when an update is *finished*, so that Telegram is told
-it is done only then, and an update delivered again while its first copy is still being
-handled is not handled twice.
+(:mod:`bot.webhook`); ``on_done`` tells the inbox (:mod:`bot.inbox`) an update is handled.
+An update delivered again while its first copy is pending, or soon after it was handled,
+is not handled twice.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
+from bot.lru import Lru
 from bot.tracing import Trace, current_trace
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,21 @@ _Queue = deque[tuple[Update, "asyncio.Future[None]"]]
 class Dispatcher:
     """Hands updates to ``process`` (PTB's ``Application.process_update``), ordered per person."""
 
+    #: Ids of updates handled lately, to drop copies delivered again.
+    REMEMBER_FINISHED = 10_000
+
     def __init__(
         self,
         process: Callable[[Update], Awaitable[None]],
         max_concurrent: int = MAX_CONCURRENT,
+        on_done: Callable[[int], None] | None = None,
     ) -> None:
         self._process = process
+        self._on_done = on_done
         self._slots = asyncio.Semaphore(max_concurrent)
         self._queues: dict[tuple[str, int] | None, _Queue] = {}
         self._pending: dict[int, asyncio.Future[None]] = {}  # update id → finished
+        self._finished: Lru[int, bool] = Lru(self.REMEMBER_FINISHED)
         self._workers: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -75,28 +82,22 @@ class Dispatcher:
         """Updates accepted and not yet finished."""
         return len(self._pending)
 
-    def lowest_pending(self) -> int | None:
-        """The smallest id among the updates not yet finished."""
-        return min(self._pending, default=None)
-
-    async def wait_progress(self, at_most_s: float) -> None:
-        """Until one of the pending updates finishes, or ``at_most_s`` seconds have passed."""
-        if self._pending:
-            await asyncio.wait(
-                list(self._pending.values()),
-                timeout=at_most_s,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-
     def submit(self, update: Update) -> asyncio.Future[None]:
         """Queue ``update``; the future is done when it has been handled.
 
-        The same update submitted again while still pending gets the first one's future.
+        The same update submitted again while pending gets the first one's future; one
+        handled lately is not queued again.
         """
         known = self._pending.get(update.update_id)
         if known is not None:
             return known
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._finished.get(update.update_id):
+            log.info("update %s was handled already; skipped", update.update_id)
+            done.set_result(None)
+            if self._on_done is not None:
+                self._on_done(update.update_id)
+            return done
         self._pending[update.update_id] = done
         self._idle.clear()
         key = ordering_key(update)
@@ -123,14 +124,26 @@ class Dispatcher:
                 async with self._slots:
                     await self._handle(update)
                 queue.popleft()
-                del self._pending[update.update_id]
-                if not done.done():
-                    done.set_result(None)
+                self._finish(update.update_id, done)
+                if self._on_done is not None:
+                    self._on_done(update.update_id)
         finally:
+            # Normally empty; if this task was cancelled, what is left is not handled now
+            # (it stays in the inbox), and nobody may wait for it forever.
+            while queue:
+                update, done = queue.popleft()
+                self._pending.pop(update.update_id, None)
+                done.cancel()
             if key is not None and self._queues.get(key) is queue:
                 del self._queues[key]
             if not self._pending:
                 self._idle.set()
+
+    def _finish(self, update_id: int, done: asyncio.Future[None]) -> None:
+        self._pending.pop(update_id, None)
+        self._finished.put(update_id, True)
+        if not done.done():
+            done.set_result(None)
 
     async def _handle(self, update: Update) -> None:
         """Handle one update in a context of its own, and log one line about it."""
@@ -151,13 +164,9 @@ class Dispatcher:
             (time.perf_counter() - started) * 1000,
         )
 
-    async def wait_idle(self) -> None:
-        """Until every accepted update has been handled."""
-        await self._idle.wait()
-
     async def close(self) -> None:
         """Finish what was accepted (for a clean stop), then return."""
-        await self.wait_idle()
+        await self._idle.wait()
         for task in list(self._workers):
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -108,9 +108,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX reminders_pending ON reminders (due_at) WHERE sent_at IS NULL",
         "CREATE INDEX reminders_user ON reminders (user_id)",
     ),
-    # 6: the person blocked the bot (Telegram answered 403, or told us): the bot stops
-    # writing to the chat. Saving the session (they wrote again) clears it.
-    ("ALTER TABLE sessions ADD COLUMN blocked_at REAL",),
+    # 6: chats that refuse the bot's messages (the person blocked it, or the bot was removed
+    # from the group): the bot stops writing there. Kept apart from the sessions, which are
+    # pruned, so the mark outlives them; a step in that chat (the person wrote again)
+    # lifts it, in the same statement, through the triggers.
+    (
+        """
+        CREATE TABLE blocked_chats (
+            chat_id    INTEGER PRIMARY KEY,
+            blocked_at REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TRIGGER sessions_unblock_insert AFTER INSERT ON sessions
+        BEGIN
+            DELETE FROM blocked_chats WHERE chat_id = NEW.chat_id;
+        END
+        """,
+        """
+        CREATE TRIGGER sessions_unblock_update AFTER UPDATE OF updated_at ON sessions
+        BEGIN
+            DELETE FROM blocked_chats WHERE chat_id = NEW.chat_id;
+        END
+        """,
+    ),
     # 7: a step updates the row in place (INSERT … ON CONFLICT DO UPDATE) instead of
     # INSERT OR REPLACE, which deleted and re-inserted it: 3× cheaper on a large table. An
     # existing conversation reaching its answer is now an UPDATE, so the outcome trigger
@@ -127,6 +148,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    # 8: updates accepted from Telegram and not yet handled. Telegram is told they are done
+    # as soon as they are written here, so one slow update never holds up the others; after
+    # a crash they are handled at start-up.
+    (
+        """
+        CREATE TABLE inbox (
+            update_id   INTEGER PRIMARY KEY,
+            body        TEXT NOT NULL,  -- the update as JSON
+            received_at REAL NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -136,7 +169,7 @@ _COLUMNS = (
     "last_update_id, created_at, updated_at, outcome_at"
 )
 _KEY = ("chat_id", "user_id")
-#: Writes a whole session; a person writing again also lifts a "blocked" mark.
+#: Writes a whole session (in place when it exists).
 _UPSERT = (
     f"INSERT INTO sessions ({_COLUMNS}) "
     f"VALUES ({', '.join('?' * len(_COLUMNS.split(',')))}) "
@@ -144,7 +177,6 @@ _UPSERT = (
     + ", ".join(
         f"{c} = excluded.{c}" for c in (c.strip() for c in _COLUMNS.split(",")) if c not in _KEY
     )
-    + ", blocked_at = NULL"
 )
 
 
@@ -273,7 +305,10 @@ class SessionStore:
     async def open(cls, path: Path | str) -> SessionStore:
         """Open (creating if needed) the database at ``path`` and migrate it."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder of {path}: {exc}") from exc
         try:
             conn = await cls._connect(path)
         except sqlite3.DatabaseError as exc:
@@ -457,18 +492,41 @@ class SessionStore:
         return removed
 
     async def set_blocked(self, chat_id: int, blocked: bool, now: float) -> None:
-        """Mark the conversations in ``chat_id`` as blocked (the bot may not write), or not."""
-        await self._conn.execute_fetchall(
-            "UPDATE sessions SET blocked_at = ? WHERE chat_id = ?",
-            (now if blocked else None, chat_id),
+        """Mark ``chat_id`` as refusing the bot's messages, or no longer."""
+        if blocked:
+            await self._conn.execute_fetchall(
+                "INSERT OR IGNORE INTO blocked_chats (chat_id, blocked_at) VALUES (?, ?)",
+                (chat_id, now),
+            )
+        else:
+            await self._conn.execute_fetchall(
+                "DELETE FROM blocked_chats WHERE chat_id = ?", (chat_id,)
+            )
+
+    async def is_blocked(self, chat_id: int) -> bool:
+        rows = await self._read("SELECT 1 FROM blocked_chats WHERE chat_id = ?", (chat_id,))
+        return any(True for _ in rows)
+
+    # ---- the inbox ---------------------------------------------------------------------
+
+    async def inbox_add(self, updates: Sequence[tuple[int, str]], now: float) -> None:
+        """Keep updates (id, JSON) until they are handled; one already kept stays as it is."""
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO inbox (update_id, body, received_at) VALUES (?, ?, ?)",
+            [(update_id, body, now) for update_id, body in updates],
         )
 
-    async def is_blocked(self, chat_id: int, user_id: int) -> bool:
-        rows = await self._conn.execute_fetchall(
-            "SELECT blocked_at IS NOT NULL FROM sessions WHERE chat_id = ? AND user_id = ?",
-            (chat_id, user_id),
+    async def inbox_remove(self, update_ids: Sequence[int]) -> None:
+        await self._conn.executemany(
+            "DELETE FROM inbox WHERE update_id = ?", [(i,) for i in update_ids]
         )
-        return any(bool(blocked) for (blocked,) in rows)
+
+    async def inbox(self) -> list[tuple[int, str]]:
+        """The updates not handled yet, oldest first."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT update_id, body FROM inbox ORDER BY update_id"
+        )
+        return [(int(i), str(body)) for i, body in rows]
 
     async def language(self, user_id: int) -> str | None:
         """The language ``user_id`` chose with /language, if any."""
@@ -559,9 +617,8 @@ class SessionStore:
         """
         rows = await self._conn.execute_fetchall(
             f"SELECT {_REMINDER_COLUMNS} FROM reminders r"
-            " WHERE sent_at IS NULL AND due_at <= ? AND NOT EXISTS (SELECT 1 FROM sessions s"
-            " WHERE s.chat_id = r.chat_id AND s.user_id = r.user_id"
-            " AND s.blocked_at IS NOT NULL)"
+            " WHERE sent_at IS NULL AND due_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM blocked_chats b WHERE b.chat_id = r.chat_id)"
             " ORDER BY due_at LIMIT ?",
             (now, limit),
         )

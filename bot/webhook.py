@@ -4,17 +4,17 @@ Used when ``WEBHOOK_URL`` is set. The server listens on ``0.0.0.0:$PORT`` at the
 ``WEBHOOK_URL`` (a TLS-terminating proxy or the platform's router sits in front), and
 refuses with 403 any request without the secret Telegram was given.
 
-Like the poller, it tells Telegram an update is done only once it has been handled: the
-200 is sent after the dispatcher has finished the update. If the bot dies before that,
-Telegram delivers the update again, and the flow recognises a replay. Handling takes
-milliseconds, so Telegram's wait is short; different people are still handled at once (see
-:mod:`bot.dispatch`).
+Like the poller, it answers Telegram (200) once the update is in the inbox (SQLite, see
+:mod:`bot.inbox`), so a crash loses nothing and nothing waits for a slow reply; the
+dispatcher (:mod:`bot.dispatch`) handles different people's updates at once, one person's
+in order, and drops a copy Telegram delivers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from collections.abc import Sequence
 from json import JSONDecodeError
@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from bot.app import AnyApplication
+from bot.app import AnyApplication, inbox_of
 from bot.config import Settings
 from bot.dispatch import Dispatcher
+from bot.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ MAX_CONNECTIONS = 40
 SHUTDOWN_TIMEOUT_S = 30.0
 
 
+class ListenError(OSError):
+    """The webhook server cannot listen on its port (taken, or not ours to use)."""
+
+
 def webhook_path(url: str) -> str:
     return urlsplit(url).path or "/"
 
@@ -44,9 +49,10 @@ def webhook_path(url: str) -> str:
 class WebhookServer:
     """The HTTP endpoint Telegram posts updates to."""
 
-    def __init__(self, application: AnyApplication, secret: str, path: str) -> None:
+    def __init__(self, application: AnyApplication, inbox: Inbox, secret: str, path: str) -> None:
         self.application = application
-        self.dispatcher = Dispatcher(application.process_update)
+        self.inbox = inbox
+        self.dispatcher = Dispatcher(application.process_update, on_done=inbox.done)
         self._secret = secret.encode()
         self.path = path
 
@@ -56,21 +62,27 @@ class WebhookServer:
         return app
 
     async def receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook request from %s refused: wrong secret token", request.remote)
             return web.Response(status=403, text="Forbidden")
         update = await self._read_update(request)
         if update is None:
             return web.Response(status=400, text="Bad Request")
-        # Shielded: Telegram hanging up must not cut a step in half; it simply sends the
-        # update again, and the dispatcher does not handle an update twice meanwhile.
-        await asyncio.shield(self.dispatcher.submit(update))
+        try:
+            # Shielded: Telegram hanging up must not leave the write half done.
+            await asyncio.shield(self.inbox.accept([update]))
+        except Exception:
+            log.exception(
+                "update %s could not be kept; Telegram will send it again", update.update_id
+            )
+            return web.Response(status=503, text="Service Unavailable")
+        self.dispatcher.submit(update)
         return web.Response(status=200)
 
     async def _read_update(self, request: web.Request) -> Update | None:
         try:
-            data = await request.json()
+            data = json.loads(await request.read())
         except (JSONDecodeError, UnicodeDecodeError) as exc:
             log.warning("webhook request refused: not JSON (%s)", exc)
             return None
@@ -92,20 +104,31 @@ async def run_webhook(
 ) -> None:
     """The application's whole life in webhook mode: start, serve until ``stop``, shut down.
 
-    The webhook stays registered on the way out: while the bot restarts, Telegram keeps
-    the updates and delivers them when it is back.
+    Updates left in the inbox from before are handled first. The webhook stays registered
+    on the way out: while the bot restarts, Telegram keeps the updates and delivers them
+    when it is back.
     """
     if settings.webhook_url is None or settings.webhook_secret is None:
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.reveal()
-    server = WebhookServer(application, secret, webhook_path(settings.webhook_url))
-    runner = web.AppRunner(server.web_app(), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await application.initialize()
+    runner: web.AppRunner | None = None
+    server: WebhookServer | None = None
     try:
         if application.post_init is not None:
             await application.post_init(application)
+        inbox = inbox_of(application)
+        server = WebhookServer(application, inbox, secret, webhook_path(settings.webhook_url))
+        for update in await inbox.unhandled():
+            server.dispatcher.submit(update)
+        runner = web.AppRunner(
+            server.web_app(), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
         await runner.setup()
-        await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
+        try:
+            await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
+        except OSError as exc:
+            raise ListenError(f"cannot listen on port {settings.port}: {exc}") from exc
         await application.bot.set_webhook(
             settings.webhook_url,
             secret_token=secret,
@@ -116,8 +139,11 @@ async def run_webhook(
         log.info("webhook is set; listening on port %d at %s", settings.port, server.path)
         await stop.wait()
     finally:
-        await runner.cleanup()  # stops listening; requests in progress finish first
-        await server.dispatcher.close()
+        if runner is not None:
+            await runner.cleanup()  # stops listening; requests in progress finish first
+        if server is not None:
+            await server.dispatcher.close()
+            await server.inbox.close()
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)

@@ -1214,6 +1214,10 @@ class FakeTelegram:
         self._file_counter = 0
         self._faults: dict[str, list[_Fault]] = {}
         self._hangs: set[str] = set()
+        self._raw: dict[str, list[tuple[int, str]]] = {}
+        #: Ways for a bot in this process to say it still has updates in hand (accepted, and
+        #: so confirmed, but not finished): wait_processed waits for them too.
+        self.busy_checks: list[Callable[[], bool]] = []
         self.hung_calls: list[Call] = []  # calls held by hang_next, as they arrived
         self._flood: _FloodControl | None = None
         #: Message calls answered 429 by the flood control of ``enforce_flood_limits``
@@ -1563,7 +1567,8 @@ class FakeTelegram:
         stable_since: float | None = None
         while True:
             now = time.monotonic()
-            if self._pending or self.unanswered_callbacks or self._inflight:
+            busy = any(check() for check in self.busy_checks)
+            if self._pending or self.unanswered_callbacks or self._inflight or busy:
                 stable_since = None
             else:
                 if stable_since is None:
@@ -1643,6 +1648,10 @@ class FakeTelegram:
                 first += 1
             peak = max(peak, last - first + 1)
         return peak
+
+    def answer_next_raw(self, method: str, status: int, text: str) -> None:
+        """Answer the next call of ``method`` with this body, not JSON (a proxy's error page)."""
+        self._raw.setdefault(method.lower(), []).append((status, text))
 
     def hang_next(self, method: str) -> None:
         """The next call of ``method`` never answers (until the server stops).
@@ -1810,6 +1819,12 @@ class FakeTelegram:
             call.at = time.monotonic()
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
+            raw = self._raw.get(method.lower())
+            if raw:
+                status, text = raw.pop(0)
+                call.ok, call.status, call.error = False, status, f"raw answer: {text[:40]}"
+                self.calls.append(call)
+                return web.Response(status=status, text=text, content_type="text/html")
             fault = self._take_fault(method)
             if fault is not None:
                 raise fault

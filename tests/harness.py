@@ -6,8 +6,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.app import ALLOWED_UPDATES, AnyApplication, build_application
+from bot.app import ALLOWED_UPDATES, INBOX, AnyApplication, build_application
 from bot.config import Secret, Settings
+from bot.inbox import Inbox
 from bot.polling import run_polling
 from tests.fake_telegram import BotMessage, FakeTelegram
 
@@ -28,6 +29,12 @@ class Bot:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.app: AnyApplication | None = None
+        fake.busy_checks.append(self.busy)
+
+    def busy(self) -> bool:
+        """Updates accepted from the fake and not handled yet (waiting out a 429, say)."""
+        inbox = self.app.bot_data.get(INBOX) if self.app is not None else None
+        return isinstance(inbox, Inbox) and inbox.pending > 0
 
     async def start(self) -> None:
         self.app = build_application(self.settings)

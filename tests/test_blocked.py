@@ -17,7 +17,7 @@ from tests.harness import Bot, Person
 def blocked_at(db: Path, chat_id: int) -> float | None:
     with sqlite3.connect(db) as conn:
         row = conn.execute(
-            "SELECT blocked_at FROM sessions WHERE chat_id = ?", (chat_id,)
+            "SELECT blocked_at FROM blocked_chats WHERE chat_id = ?", (chat_id,)
         ).fetchone()
     return None if row is None else row[0]
 

@@ -15,7 +15,9 @@ from telegram import Update
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Secret, Settings
 from bot.dispatch import Dispatcher
+from bot.inbox import Inbox
 from bot.polling import Poller
+from bot.storage import SessionStore
 from bot.tracing import note_step
 from tests.fake_telegram import FakeTelegram
 
@@ -75,7 +77,7 @@ async def test_other_people_are_not_held_up_by_a_slow_one() -> None:
     boris = dispatcher.submit(message(2, FROM_BORIS))
     await asyncio.wait_for(boris, 5)
     assert recorder.finished == [2]
-    assert dispatcher.lowest_pending() == 1
+    assert dispatcher.pending == 1
     gate.set()
     await dispatcher.close()
     assert recorder.finished == [2, 1]
@@ -148,14 +150,19 @@ async def test_one_log_line_per_update_with_kind_step_change_and_time(
 
 @dataclass
 class Polling:
-    """A real Poller over the fake Bot API, with a recording process_update."""
+    """A real Poller over the fake Bot API and a real inbox, with a recording process_update."""
 
     poller: Poller
     recorder: Recorder
+    store: SessionStore
     stop: asyncio.Event
 
     def run(self) -> asyncio.Task[None]:
         return asyncio.create_task(self.poller.run())
+
+    async def inbox_ids(self) -> list[int]:
+        await self.poller.inbox.close()
+        return [update_id for update_id, _ in await self.store.inbox()]
 
 
 @pytest.fixture
@@ -169,44 +176,47 @@ async def polling(
     recorder = Recorder()
     await application.initialize()
     monkeypatch.setattr(application, "process_update", recorder)
+    store = await SessionStore.open(tmp_path / "db")
     stop = asyncio.Event()
-    yield Polling(Poller(application, ALLOWED_UPDATES, stop, long_poll_s=1), recorder, stop)
+    poller = Poller(application, Inbox(store, application.bot), ALLOWED_UPDATES, stop, 1)
+    yield Polling(poller, recorder, store, stop)
+    await store.close()
     await application.shutdown()
 
 
-async def test_polling_handles_others_while_one_is_slow_and_confirms_only_what_is_done(
+async def test_a_slow_update_holds_up_nobody_else_however_many_come_after_it(
     fake: FakeTelegram, polling: Polling
 ) -> None:
     recorder = polling.recorder
     anya = fake.make_user(FROM_ANYA)
-    boris = fake.make_user(FROM_BORIS)
-
     slow = text_from(fake, anya, "первое")
     gate = recorder.hold(slow)
     task = polling.run()
     try:
         await fake.wait_for(lambda: recorder.started == [slow])
         after_anya = text_from(fake, anya, "второе")
-        from_boris = text_from(fake, boris, "привет")
-        await fake.wait_for(lambda: from_boris in recorder.finished)
+        # More than one getUpdates batch (100) of other people behind the slow one.
+        others = [text_from(fake, fake.make_user(5000 + i), "привет") for i in range(150)]
+        await fake.wait_for(lambda: set(others) <= set(recorder.finished))
+
+        assert after_anya not in recorder.started  # Аня's second waits for her first
+        # Telegram has been told about everything: it is all in the inbox, on disk …
+        assert fake.confirmed_offset == others[-1] + 1
+        # … where what is not handled yet stays.
+        assert await polling.inbox_ids() == [slow, after_anya]
 
         polls_before = len(fake.calls_of("getUpdates"))
         await asyncio.sleep(1.0)
-        polls = len(fake.calls_of("getUpdates")) - polls_before
-        # Telegram returns the unconfirmed updates at once to every poll; the poller must
-        # not spin on them (about one poll per PAUSE_S at most).
-        assert polls <= 15
-        assert after_anya not in recorder.started  # Аня's second waits for her first
-        assert fake.confirmed_offset <= slow  # nothing at or after the slow one confirmed
+        assert len(fake.calls_of("getUpdates")) - polls_before <= 2  # a long poll, no spinning
 
         gate.set()
         await fake.wait_for(lambda: after_anya in recorder.finished)
     finally:
         polling.stop.set()
         await task
-    assert recorder.finished == [from_boris, slow, after_anya]
-    assert sorted(recorder.started) == [slow, after_anya, from_boris]  # each exactly once
-    assert fake.confirmed_offset == from_boris + 1
+    assert recorder.finished[-2:] == [slow, after_anya]
+    assert sorted(recorder.started) == sorted([slow, after_anya, *others])  # each once
+    assert await polling.inbox_ids() == []
 
 
 async def test_stopping_finishes_what_was_accepted_before_confirming(
@@ -224,3 +234,53 @@ async def test_stopping_finishes_what_was_accepted_before_confirming(
     await asyncio.wait_for(task, 5)
     assert recorder.finished == [slow]
     assert fake.confirmed_offset == slow + 1
+    assert await polling.inbox_ids() == []
+
+
+async def test_updates_left_in_the_inbox_by_a_crash_are_handled_first(
+    fake: FakeTelegram, polling: Polling
+) -> None:
+    left = message(41, FROM_ANYA, "до сбоя")
+    await polling.store.inbox_add([(41, left.to_json())], 0.0)
+    new = text_from(fake, fake.make_user(FROM_ANYA), "после")
+    task = polling.run()
+    try:
+        await fake.wait_for(lambda: len(polling.recorder.finished) == 2)
+    finally:
+        polling.stop.set()
+        await task
+    assert polling.recorder.finished == [41, new]
+    assert await polling.inbox_ids() == []
+
+
+async def test_garbage_from_get_updates_never_stops_polling(
+    fake: FakeTelegram, polling: Polling
+) -> None:
+    fake.answer_next_raw("getUpdates", 200, "<html>502 Bad Gateway</html>")
+    fake.fail_next("getUpdates", 502, "Bad Gateway")
+    update_id = text_from(fake, fake.make_user(FROM_ANYA), "привет")
+    task = polling.run()
+    try:
+        await fake.wait_for(lambda: polling.recorder.finished == [update_id], timeout=15)
+    finally:
+        polling.stop.set()
+        await task
+
+
+async def test_a_cancelled_update_does_not_leave_the_dispatcher_stuck() -> None:
+    handled: list[int] = []
+
+    async def process(update: object) -> None:
+        assert isinstance(update, Update)
+        if update.update_id == 1:
+            raise asyncio.CancelledError  # the task running Аня's queue is cancelled
+
+    dispatcher = Dispatcher(process, on_done=handled.append)
+    first = dispatcher.submit(message(1, FROM_ANYA))
+    second = dispatcher.submit(message(2, FROM_ANYA))
+    dispatcher.submit(message(3, FROM_BORIS))
+    await asyncio.wait_for(dispatcher.close(), 5)
+    assert first.cancelled()
+    assert second.cancelled()
+    assert dispatcher.pending == 0
+    assert handled == [3]  # the two not handled stay in the inbox, for the next start

@@ -338,8 +338,8 @@ async def test_writing_again_lifts_the_blocked_mark(tmp_path: Path) -> None:
         session = make_session(chat_id=8, user_id=8)
         await store.save(session)
         await store.set_blocked(8, True, 1.0)
-        assert await store.is_blocked(8, 8)
+        assert await store.is_blocked(8)
         await store.save(replace(session, seq=4))
-        assert not await store.is_blocked(8, 8)
+        assert not await store.is_blocked(8)
     finally:
         await store.close()

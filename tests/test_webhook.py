@@ -12,8 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, INBOX, AnyApplication, build_application
 from bot.config import Secret, Settings
+from bot.inbox import Inbox
 from bot.webhook import SECRET_HEADER, run_webhook
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Person
@@ -45,9 +46,15 @@ class WebhookBot:
         self.local_url = f"http://127.0.0.1:{self.settings.port}/telegram/hook"
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.app: AnyApplication | None = None
+        fake.busy_checks.append(self.busy)
+
+    def busy(self) -> bool:
+        inbox = self.app.bot_data.get(INBOX) if self.app is not None else None
+        return isinstance(inbox, Inbox) and inbox.pending > 0
 
     async def start(self) -> None:
-        application = build_application(self.settings)
+        self.app = application = build_application(self.settings)
         self.task = asyncio.create_task(
             run_webhook(application, self.settings, ALLOWED_UPDATES, self.stop)
         )
@@ -157,6 +164,21 @@ async def test_the_same_update_delivered_twice_is_handled_once(
     assert len(fake.calls_of("answerCallbackQuery")) == 1
     assert len(fake.calls_of("editMessageText")) == 1
     assert "Защита покупателя" in anya.last.text
+
+
+async def test_an_update_delivered_again_after_it_was_handled_is_not_handled_again(
+    hook: WebhookBot, fake: FakeTelegram, anya: Person
+) -> None:
+    await anya_starts(hook, fake, anya)
+    fake.press_button(anya.user, anya.last, "Нет")
+    (press,) = fake._pending
+    assert await hook.deliver() == [200]
+    # Telegram did not see the 200 (a timeout on its side) and sends the update again.
+    status, _ = await hook.post(press, SECRET)
+    assert status == 200
+    await fake.wait_processed()
+    assert len(fake.calls_of("answerCallbackQuery")) == 1
+    assert len(fake.calls_of("editMessageText")) == 1
 
 
 async def test_people_talking_at_once_over_the_webhook_all_get_their_answers(

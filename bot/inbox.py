@@ -1,0 +1,99 @@
+"""Updates accepted from Telegram and not yet handled, kept in SQLite.
+
+An update is written here before Telegram is told it arrived (the next getUpdates offset,
+or the webhook's 200), and removed once handled. So Telegram can be told at once, and one
+slow update (a reply waiting out flood control) never holds back the ones after it; a
+crash loses nothing either: at start-up the updates still here are handled first. An
+update handled but not yet removed when the process died is handled again; the flow
+recognises it as a replay (``Flow._is_replay``) and shows the step instead of applying it
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Sequence
+
+from telegram import Bot, Update
+
+from bot.storage import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+class Inbox:
+    def __init__(self, store: SessionStore, bot: Bot) -> None:
+        self.store = store
+        self.bot = bot
+        self._done: list[int] = []
+        self._open: set[int] = set()  # accepted, not handled yet
+        self._flushing: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        """Updates accepted (or left from before) and not handled yet."""
+        return len(self._open)
+
+    async def accept(self, updates: Sequence[Update]) -> None:
+        """Keep ``updates`` until handled; returns once they are committed."""
+        await self.store.inbox_add(
+            [(u.update_id, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates],
+            time.time(),
+        )
+        self._open.update(u.update_id for u in updates)
+
+    def done(self, update_id: int) -> None:
+        """``update_id`` has been handled: remove it, in the background, soon.
+
+        Removals that come while one is running are done together next, so under load a
+        removal costs one statement for many updates.
+        """
+        self._done.append(update_id)
+        self._open.discard(update_id)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_while_any())
+
+    async def _flush_while_any(self) -> None:
+        while self._done:
+            try:
+                await self.flush()
+            except Exception:  # kept, and tried again with the next removal or at the stop
+                log.exception("removing handled updates from the inbox failed")
+                return
+
+    async def flush(self) -> None:
+        """Remove the handled updates now."""
+        done, self._done = self._done, []
+        if not done:
+            return
+        try:
+            await self.store.inbox_remove(done)
+        except BaseException:
+            self._done.extend(done)
+            raise
+
+    async def close(self) -> None:
+        """Wait for a removal under way, then remove what is left."""
+        if self._flushing is not None:
+            await self._flushing
+        await self.flush()
+
+    async def unhandled(self) -> list[Update]:
+        """Updates left from before a crash or stop, oldest first."""
+        updates = []
+        for update_id, body in await self.store.inbox():
+            try:
+                update = Update.de_json(json.loads(body), self.bot)
+            except Exception as exc:  # kept by an older version, say: never retried forever
+                log.error("update %s in the inbox cannot be read (%s); dropped", update_id, exc)
+                await self.store.inbox_remove([update_id])
+                continue
+            if update is not None:
+                updates.append(update)
+                self._open.add(update.update_id)
+        if updates:
+            log.info("%d updates from before the restart are handled first", len(updates))
+        return updates
