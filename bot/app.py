@@ -158,19 +158,26 @@ FLOOD_RETRIES = 100
 #: Messages a second, overall. Telegram allows about 30; evenly spaced (no burst: a bucket
 #: of one), so no one-second window ever holds more than this.
 MESSAGES_PER_SECOND = 29
+#: In one group: a burst of GROUP_BURST messages, then one every GROUP_PERIOD_S /
+#: GROUP_BURST seconds (5 per 20 s: 1 per 4 s). The worst minute then holds 5 + 15 = 20,
+#: Telegram's limit, while a short exchange in a group is not slowed down.
+GROUP_BURST = 5
+GROUP_PERIOD_S = 20.0
 
 
 def rate_limiter() -> AIORateLimiter:
     """Telegram's limits: ~30 messages a second overall, 20 a minute in one group.
 
-    PTB's default overall limit is a bucket of 30 refilled at 30 a second, which lets about
-    60 through in the first second of a burst and earns 429s; here messages are spaced
-    evenly instead. Groups keep PTB's bucket of 20 a minute, so a short exchange in a
-    group is not slowed down. Callback and inline answers are not limited (no chat_id).
+    PTB's defaults are buckets of 30 refilled at 30 a second, and of 20 refilled at 20 a
+    minute per group: in a burst they let through about 60 in the first second and 40 in
+    the first minute of a group, and earn 429s. Callback and inline answers are not
+    limited (they have no chat_id).
     """
     return AIORateLimiter(
         overall_max_rate=1,
         overall_time_period=1 / MESSAGES_PER_SECOND,
+        group_max_rate=GROUP_BURST,
+        group_time_period=GROUP_PERIOD_S,
         max_retries=FLOOD_RETRIES,
     )
 

@@ -86,3 +86,19 @@ async def test_a_403_while_replying_marks_the_chat_without_an_error_message(
     assert blocked_at(bot.settings.database_path, anya.chat_id) is not None
     refused = [c for c in fake.calls if c.status == 403]
     assert [c.method for c in refused] == ["editMessageText"]  # no apology sent after it
+
+
+async def test_a_403_for_someone_without_a_conversation_is_remembered_too(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    # Their conversation was pruned long ago (or never stored); a reminder is still due.
+    gone = Person(fake, user_id=4343)
+    fake.send_text(gone.user, "привет")  # the chat exists for the fake…
+    fake._pending.clear()  # …but the bot never saw the message
+    fake.block_bot(gone.user, notify=False)
+    db = bot.settings.database_path
+    await plan_due_reminder(db, gone)
+    await fake.wait_for(lambda: blocked_at(db, gone.chat_id) is not None)
+    await asyncio.sleep(0.5)  # more rounds of the reminder loop
+    refused = [c for c in fake.calls_of("sendMessage") if c.status == 403]
+    assert len(refused) == 1

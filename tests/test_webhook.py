@@ -141,6 +141,32 @@ async def test_a_wrong_or_missing_secret_is_refused_and_changes_nothing(
     assert len(fake.calls_of("sendMessage")) == 1
 
 
+async def test_odd_headers_are_refused_not_a_server_error(
+    hook: WebhookBot, fake: FakeTelegram, anya: Person
+) -> None:
+    fake.send_command(anya.user, "/complaint")
+    (update,) = fake._pending
+    body = json.dumps(update).encode()
+    async with aiohttp.ClientSession() as http:
+        # A secret header that is not even UTF-8: refused like any wrong secret.
+        async with http.post(
+            hook.local_url,
+            data=body,
+            headers={SECRET_HEADER: "é".encode("latin-1").decode("latin-1") + SECRET},
+        ) as resp:
+            assert resp.status == 403
+        # A charset nobody knows: the body is read as JSON bytes all the same.
+        async with http.post(
+            hook.local_url,
+            data=body,
+            headers={SECRET_HEADER: SECRET, "Content-Type": "application/json; charset=nosuch"},
+        ) as resp:
+            assert resp.status == 200
+    fake._pending.clear()
+    await fake.wait_processed()
+    assert "подтвердили получение" in anya.last.text
+
+
 async def test_junk_and_other_paths_are_refused(hook: WebhookBot, fake: FakeTelegram) -> None:
     for body in ("not an update", [1, 2], {"message": {}}, {"update_id": "7"}):
         status, _ = await hook.post(body, SECRET)
