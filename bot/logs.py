@@ -57,3 +57,5 @@ def setup_logging(level: str, secrets: Sequence[Secret] = ()) -> None:
     # httpx logs every request URL, and the Bot API puts the token in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters, people's answers among them.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
