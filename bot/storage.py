@@ -421,6 +421,16 @@ class SessionStore:
             return session
         return None
 
+    async def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """``executemany``, its cursor closed on aiosqlite's thread.
+
+        A sqlite3 cursor left to the garbage collector is finalised on the event loop's
+        thread, possibly while aiosqlite's thread runs another statement on the same
+        connection: SQLite calls that misuse ("bad parameter or other API misuse").
+        """
+        async with self._conn.executemany(sql, rows):
+            pass
+
     async def _read(self, sql: str, params: tuple[Any, ...]) -> Iterable[Sequence[Any]]:
         """A small read by key: directly (see :meth:`_connect_reader`), else via aiosqlite."""
         if self._reader is not None:
@@ -476,7 +486,7 @@ class SessionStore:
                 break
             old = [(chat_id, user_id) for chat_id, user_id, is_old in rows if is_old]
             if old:
-                await self._conn.executemany(
+                await self._many(
                     "DELETE FROM sessions WHERE chat_id = ? AND user_id = ? AND updated_at < ?",
                     [(*key, older_than) for key in old],
                 )
@@ -511,13 +521,13 @@ class SessionStore:
 
     async def inbox_add(self, updates: Sequence[tuple[int, str]], now: float) -> None:
         """Keep updates (id, JSON) until they are handled; one already kept stays as it is."""
-        await self._conn.executemany(
+        await self._many(
             "INSERT OR IGNORE INTO inbox (update_id, body, received_at) VALUES (?, ?, ?)",
             [(update_id, body, now) for update_id, body in updates],
         )
 
     async def inbox_remove(self, update_ids: Sequence[int]) -> None:
-        await self._conn.executemany(
+        await self._many(
             "DELETE FROM inbox WHERE update_id = ?", [(i,) for i in update_ids]
         )
 
@@ -557,20 +567,22 @@ class SessionStore:
 
         (Outcomes name nobody: they stay, as anonymous counts.)
         """
-        # All or nothing, in one call to aiosqlite's thread: the connection is shared by
-        # every conversation, and no other coroutine's statement may land inside this
-        # transaction (a rollback here would take it along). A script takes no parameters;
-        # the id is an int, formatted as one.
+        # All or nothing, on the maintenance connection: a transaction on the shared one
+        # would take in any statement another conversation queued meanwhile, and a
+        # rollback would undo it too. Other writers wait for the lock on their own thread.
+        # A script takes no parameters; the id is an int, formatted as one.
         uid = int(user_id)
         deletes = "".join(
             f"DELETE FROM {table} WHERE user_id = {uid};"
             for table in ("sessions", "users", "reminders")
         )
+        conn = self._maintenance or self._conn
         try:
-            await self._conn.executescript(f"BEGIN IMMEDIATE;{deletes}COMMIT;")
+            async with conn.executescript(f"BEGIN IMMEDIATE;{deletes}COMMIT;"):
+                pass
         except BaseException:
-            if self._conn.in_transaction:
-                await self._conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                await conn.execute_fetchall("ROLLBACK")
             raise
         for key, _ in self._cache.items():
             if key[1] == user_id:
@@ -598,7 +610,7 @@ class SessionStore:
     ) -> None:
         """Plan reminders at the times ``due`` about ``deadline``; an identical one is kept once."""
         day = deadline.isoformat()
-        await self._conn.executemany(
+        await self._many(
             "INSERT INTO reminders (user_id, chat_id, due_at, deadline, kind, language, created_at)"
             " SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM reminders"
             " WHERE user_id = ? AND chat_id = ? AND due_at = ? AND deadline = ?"
