@@ -11,7 +11,7 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
@@ -19,6 +19,7 @@ from bot.dates import buyer_date
 from bot.handlers import TelegramTransport, private_link
 from bot.inbox import Inbox
 from bot.inline import InlineCards
+from bot.limits import FloodLimits
 from bot.service import Content, Conversations
 from bot.storage import Reminder, SessionStore
 
@@ -151,37 +152,6 @@ class Runtime:
                 await self.store.close()
 
 
-#: On flood control (429) a call waits the time Telegram asks and is tried again, this often:
-#: in practice never gives up, since no reply may be dropped (the limiter below keeps 429s
-#: rare; a person's later updates wait behind the one being retried, in order).
-FLOOD_RETRIES = 100
-#: Messages a second, overall. Telegram allows about 30; evenly spaced (no burst: a bucket
-#: of one), so no one-second window ever holds more than this.
-MESSAGES_PER_SECOND = 29
-#: In one group: a burst of GROUP_BURST messages, then one every GROUP_PERIOD_S /
-#: GROUP_BURST seconds (5 per 20 s: 1 per 4 s). The worst minute then holds 5 + 15 = 20,
-#: Telegram's limit, while a short exchange in a group is not slowed down.
-GROUP_BURST = 5
-GROUP_PERIOD_S = 20.0
-
-
-def rate_limiter() -> AIORateLimiter:
-    """Telegram's limits: ~30 messages a second overall, 20 a minute in one group.
-
-    PTB's defaults are buckets of 30 refilled at 30 a second, and of 20 refilled at 20 a
-    minute per group: in a burst they let through about 60 in the first second and 40 in
-    the first minute of a group, and earn 429s. Callback and inline answers are not
-    limited (they have no chat_id).
-    """
-    return AIORateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / MESSAGES_PER_SECOND,
-        group_max_rate=GROUP_BURST,
-        group_time_period=GROUP_PERIOD_S,
-        max_retries=FLOOD_RETRIES,
-    )
-
-
 def build_application(
     settings: Settings,
     content: Content | None = None,
@@ -215,4 +185,4 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if not rate_limit:
         return builder.build()
-    return builder.rate_limiter(rate_limiter()).build()
+    return builder.rate_limiter(FloodLimits()).build()

@@ -527,9 +527,7 @@ class SessionStore:
         )
 
     async def inbox_remove(self, update_ids: Sequence[int]) -> None:
-        await self._many(
-            "DELETE FROM inbox WHERE update_id = ?", [(i,) for i in update_ids]
-        )
+        await self._many("DELETE FROM inbox WHERE update_id = ?", [(i,) for i in update_ids])
 
     async def inbox(self) -> list[tuple[int, str]]:
         """The updates not handled yet, oldest first."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import app as bot_app
+from bot import limits as bot_limits
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, Bot, Person
 
@@ -171,7 +171,7 @@ async def fast_group_bot(
     fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Bot]:
     """The bot with its group limiter ten times faster, as the fake's group window is."""
-    monkeypatch.setattr(bot_app, "GROUP_PERIOD_S", bot_app.GROUP_PERIOD_S / TIME_SCALE)
+    monkeypatch.setattr(bot_limits, "GROUP_PERIOD_S", bot_limits.GROUP_PERIOD_S / TIME_SCALE)
     runner = Bot(fake, tmp_path / "bot.sqlite3")
     await runner.start()
     yield runner
