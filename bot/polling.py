@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Sequence
 
 from telegram import Update
@@ -77,14 +78,20 @@ class Poller:
             except RetryAfter as exc:
                 await self._sleep(seconds(exc.retry_after))
                 continue
-            except Exception as exc:
+            except TelegramError as exc:
                 # Telegram or the network is unwell (errors, timeouts, 5xx, an answer that is
-                # not JSON, an update that cannot be read), or the disk: keep trying, never
-                # give up polling. Nothing was accepted, so the batch comes again.
-                level = logging.WARNING if isinstance(exc, TelegramError) else logging.ERROR
-                log.log(level, "getUpdates failed (%r); retrying in %.0f s", exc, delay)
+                # not JSON): keep trying, never give up polling. Nothing was accepted, so
+                # the batch comes again.
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            except Exception as exc:  # an update PTB cannot read, or the disk
+                log.error("getUpdates failed (%r); retrying in %.0f s", exc, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                with contextlib.suppress(Exception):  # …and if it is an update, skip it
+                    await self._take_readable()
                 continue
             if updates is None:  # stopped while waiting
                 return
@@ -116,6 +123,35 @@ class Poller:
             return None
         updates: tuple[Update, ...] = fetch.result()
         return updates
+
+    async def _take_readable(self) -> None:
+        """The batch as plain JSON: accept the updates that can be read, skip the others.
+
+        Without this, an update this version of PTB cannot read would come back forever
+        and nothing after it would ever be handled.
+        """
+        kwargs: dict[str, object] = {"timeout": 0, "allowed_updates": self.allowed_updates}
+        if self.offset is not None:
+            kwargs["offset"] = self.offset
+        bot = self.application.bot
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PTB prefers get_updates: the call that failed
+            raw = await bot.do_api_request("getUpdates", api_kwargs=kwargs)
+        if not isinstance(raw, list) or not raw:
+            return
+        updates = []
+        for data in raw:
+            try:
+                update = Update.de_json(data, bot)
+            except Exception as exc:
+                log.error("update %s cannot be read (%r); skipped", data.get("update_id"), exc)
+                continue
+            if update is not None:
+                updates.append(update)
+        await self.inbox.accept(updates)
+        for update in updates:
+            self.dispatcher.submit(update)
+        self.offset = int(raw[-1]["update_id"]) + 1
 
     async def _confirm(self) -> None:
         """Tell Telegram the updates received are accepted, so they are not delivered again."""

@@ -284,3 +284,19 @@ async def test_a_cancelled_update_does_not_leave_the_dispatcher_stuck() -> None:
     assert second.cancelled()
     assert dispatcher.pending == 0
     assert handled == [3]  # the two not handled stay in the inbox, for the next start
+
+
+async def test_an_update_that_cannot_be_read_is_skipped_not_retried_forever(
+    fake: FakeTelegram, polling: Polling, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A message without chat or date: python-telegram-bot cannot build it.
+    broken = fake._queue({"message": {"message_id": 1, "text": "?"}})["update_id"]
+    good = text_from(fake, fake.make_user(FROM_ANYA), "привет")
+    task = polling.run()
+    try:
+        await fake.wait_for(lambda: polling.recorder.finished == [good], timeout=15)
+    finally:
+        polling.stop.set()
+        await task
+    assert f"update {broken} cannot be read" in caplog.text
+    assert fake.confirmed_offset == good + 1
