@@ -6,18 +6,18 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.app import ALLOWED_UPDATES, INBOX, AnyApplication, build_application
-from bot.config import Secret, Settings
-from bot.inbox import Inbox
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.config import Secret
 from bot.webhook import SECRET_HEADER, run_webhook
 from tests.fake_telegram import FakeTelegram
-from tests.harness import Person
+from tests.harness import Bot, Person
 
 PUBLIC_URL = "https://bot.example.test/telegram/hook"
 SECRET = "s3cret-Token_for-tests"
@@ -30,50 +30,32 @@ def free_port() -> int:
         return port
 
 
-class WebhookBot:
+class WebhookBot(Bot):
     """The real application in webhook mode, and Telegram's side of the webhook."""
 
     def __init__(self, fake: FakeTelegram, db: Path) -> None:
+        super().__init__(fake, db)
         self.fake = fake
-        self.settings = Settings(
-            token=Secret(fake.token),
-            api_base_url=fake.base_url,
-            database_path=db,
+        self.settings = replace(
+            self.settings,
             webhook_url=PUBLIC_URL,
             webhook_secret=Secret(SECRET),
             port=free_port(),
         )
         self.local_url = f"http://127.0.0.1:{self.settings.port}/telegram/hook"
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-        self.app: AnyApplication | None = None
-        fake.busy_checks.append(self.busy)
-
-    def busy(self) -> bool:
-        inbox = self.app.bot_data.get(INBOX) if self.app is not None else None
-        return isinstance(inbox, Inbox) and inbox.pending > 0
 
     async def start(self) -> None:
         self.app = application = build_application(self.settings)
-        self.task = asyncio.create_task(
-            run_webhook(application, self.settings, ALLOWED_UPDATES, self.stop)
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(
+            run_webhook(application, self.settings, ALLOWED_UPDATES, self._stop)
         )
         fake = self.fake
         registered = len(fake.calls_of("setWebhook"))
         # Ready once the webhook is registered: the server is listening by then.
         await fake.wait_for(
-            lambda: len(fake.calls_of("setWebhook")) > registered or self.task_failed()
+            lambda: len(fake.calls_of("setWebhook")) > registered or self._task_failed()
         )
-
-    def task_failed(self) -> bool:
-        if self.task is not None and self.task.done():
-            self.task.result()
-        return False
-
-    async def close(self) -> None:
-        self.stop.set()
-        if self.task is not None:
-            await asyncio.wait_for(self.task, 30)
 
     async def post(self, body: Any, secret: str | None, url: str | None = None) -> tuple[int, str]:
         headers = {"Content-Type": "application/json"}
@@ -102,7 +84,7 @@ async def hook(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[WebhookBot]:
     runner = WebhookBot(fake, tmp_path / "bot.sqlite3")
     await runner.start()
     yield runner
-    await runner.close()
+    await runner.stop()
     fake.assert_clean()
 
 
@@ -234,7 +216,7 @@ async def test_a_stopped_bot_keeps_the_webhook_and_a_restart_continues(
     first = WebhookBot(fake, db)
     await first.start()
     await anya_starts(first, fake, anya)
-    await first.close()
+    await first.stop()
     assert fake.webhook["url"] == PUBLIC_URL  # Telegram keeps updates while we are away
     assert not fake.calls_of("deleteWebhook")
 
@@ -245,5 +227,5 @@ async def test_a_stopped_bot_keeps_the_webhook_and_a_restart_continues(
         assert await second.deliver() == [200]
         assert "Защита покупателя" in anya.last.text
     finally:
-        await second.close()
+        await second.stop()
     fake.assert_clean()
