@@ -136,7 +136,8 @@ async def run_webhook(
             max_connections=MAX_CONNECTIONS,
             drop_pending_updates=False,
         )
-        log.info("webhook is set; listening on port %d at %s", settings.port, server.path)
+        # Not the path: it is part of what keeps strangers out, with the secret.
+        log.info("webhook is set; listening on port %d", settings.port)
         await stop.wait()
     finally:
         if runner is not None:
