@@ -125,7 +125,8 @@ class Runtime:
             self.store, private_link(username), settings.admin_ids
         )
         cards = InlineCards(content.flow, content.renderer, content.catalogs)
-        transport = TelegramTransport(conversations, cards, username)
+        inbox = inbox_of(application)
+        transport = TelegramTransport(conversations, cards, username, replied=inbox.done)
         application.add_handlers(transport.handlers())
         application.add_error_handler(transport.on_error)
         await transport.register_commands(application.bot)

@@ -82,11 +82,18 @@ class TelegramTransport:
     INLINE_CACHE_S = 300
 
     def __init__(
-        self, conversations: Conversations, inline_cards: InlineCards, bot_username: str
+        self,
+        conversations: Conversations,
+        inline_cards: InlineCards,
+        bot_username: str,
+        replied: Callable[[int], None] | None = None,
     ) -> None:
         self.conversations = conversations
         self.inline_cards = inline_cards
         self.bot_username = bot_username
+        #: Told an update's id as soon as its reply is out (the inbox lets it go), before
+        #: the tidying up, so a crash in between does not send the reply a second time.
+        self.replied = replied
         #: What the bot's recent messages show, (chat, message) → (text, keyboard), to skip
         #: edits Telegram would refuse as "message is not modified" (a double tap, a
         #: redelivered press). In memory: after a restart an edit is simply tried.
@@ -318,6 +325,8 @@ class TelegramTransport:
         # In a group, answer the command itself, so it is clear whom the reply is for.
         reply_to = message.message_id if _is_group(message.chat) else None
         await self._send(context, message.chat.id, reply, reply_to=reply_to)
+        if self.replied is not None:
+            self.replied(update.update_id)
         if reply.previous_message_id is not None:
             await self._strip_keyboard(context, message.chat.id, reply.previous_message_id)
 

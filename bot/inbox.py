@@ -51,8 +51,10 @@ class Inbox:
         Removals that come while one is running are done together next, so under load a
         removal costs one statement for many updates.
         """
-        self._done.append(update_id)
+        if update_id not in self._open:  # let go already (its reply went out), or never kept
+            return
         self._open.discard(update_id)
+        self._done.append(update_id)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_while_any())
 

@@ -382,6 +382,44 @@ async def test_kill_9_between_steps_loses_nothing(
     fake.assert_clean()
 
 
+def inbox_rows(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM inbox").fetchone()[0])
+
+
+async def test_a_crash_after_a_typed_answer_was_replied_to_does_not_repeat_the_reply(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    proc = await started(fake, db)
+    try:
+        await anya.command("/complaint")
+        # The reply goes out; the bot is then killed while tidying up (removing the old
+        # question's keyboard).
+        fake.hang_next("editMessageReplyMarkup")
+        fake.send_text(anya.user, "нет")
+        await fake.wait_for(lambda: bool(fake.hung_calls))
+        # The update was let go as soon as the reply was out, well before the hung call
+        # would time out (5 s) and end the update anyway.
+        await fake.wait_for(lambda: inbox_rows(db) == 0, timeout=3)
+    finally:
+        kill_9(proc)
+    replies = len(anya.messages)
+    assert "Защита покупателя" in anya.last.text
+    assert not any("ошибка" in m.text for m in anya.messages)
+
+    proc = await started(fake, db)
+    try:
+        await fake.wait_processed()
+        assert len(anya.messages) == replies  # nothing sent twice
+        after = await anya.tap("Нет, уже закончилась")
+        assert "Что случилось?" in after.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    fake.assert_clean()
+
+
 async def test_sigterm_in_the_middle_of_a_step_finishes_it_and_exits_cleanly(
     fake: FakeTelegram, tmp_path: Path, anya: Person
 ) -> None:
