@@ -355,6 +355,20 @@ def stored_step(db: Path, user_id: int) -> str | None:
     return row[0] if row else None
 
 
+async def continues_after_the_restart(
+    fake: FakeTelegram, proc: subprocess.Popen[bytes], anya: Person
+) -> None:
+    """Anya finishes the protection question on the restarted bot, which then stops cleanly."""
+    try:
+        after = await anya.tap("Нет, уже закончилась")
+        assert "Что случилось?" in after.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    fake.assert_clean()
+
+
 async def test_kill_9_between_steps_loses_nothing(
     fake: FakeTelegram, tmp_path: Path, anya: Person
 ) -> None:
@@ -412,12 +426,10 @@ async def test_a_crash_after_a_typed_answer_was_replied_to_does_not_repeat_the_r
     try:
         await fake.wait_processed()
         assert len(anya.messages) == replies  # nothing sent twice
-        after = await anya.tap("Нет, уже закончилась")
-        assert "Что случилось?" in after.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
-    fake.assert_clean()
+    except BaseException:
+        kill_9(proc)
+        raise
+    await continues_after_the_restart(fake, proc, anya)
 
 
 async def test_sigterm_in_the_middle_of_a_step_finishes_it_and_exits_cleanly(
@@ -478,12 +490,10 @@ async def test_kill_9_while_replying_is_finished_after_restart(
         await fake.wait_processed()
         assert "Защита покупателя по этому заказу ещё действует?" in anya.last.text
         assert stored_step(db, anya.chat_id) == "protection"
-        after = await anya.tap("Нет, уже закончилась")
-        assert "Что случилось?" in after.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
-    fake.assert_clean()
+    except BaseException:
+        kill_9(proc)
+        raise
+    await continues_after_the_restart(fake, proc, anya)
 
 
 # ---- Telegram errors ---------------------------------------------------------------------
