@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -107,6 +108,21 @@ def inbox_of(application: AnyApplication) -> Inbox:
     return inbox
 
 
+@contextlib.asynccontextmanager
+async def running(application: AnyApplication) -> AsyncIterator[None]:
+    """The application started as PTB's ``run_polling`` does it (initialize, post_init) and,
+    however the body ends, shut down (shutdown, post_shutdown)."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        yield
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
 class Runtime:
     """What lives as long as the application: the store, the inbox and background tasks."""
 
@@ -119,13 +135,12 @@ class Runtime:
     async def post_init(self, application: AnyApplication) -> None:
         settings, content = self.settings, self.content
         self.store = await SessionStore.open(settings.database_path)
-        application.bot_data[INBOX] = Inbox(self.store, application.bot)
+        inbox = application.bot_data[INBOX] = Inbox(self.store, application.bot)
         username = application.bot.username
         conversations = content.conversations(
             self.store, private_link(username), settings.admin_ids
         )
         cards = InlineCards(content.flow, content.renderer, content.catalogs)
-        inbox = inbox_of(application)
         transport = TelegramTransport(conversations, cards, username, replied=inbox.done)
         application.add_handlers(transport.handlers())
         application.add_error_handler(transport.on_error)

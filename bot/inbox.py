@@ -15,10 +15,11 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot, Update
 
+from bot.dispatch import Dispatcher
 from bot.storage import SessionStore
 
 log = logging.getLogger(__name__)
@@ -99,3 +100,27 @@ class Inbox:
         if updates:
             log.info("%d updates from before the restart are handled first", len(updates))
         return updates
+
+
+class Intake:
+    """The inbox and the dispatcher together: how polling and the webhook take updates in."""
+
+    def __init__(self, inbox: Inbox, process: Callable[[Update], Awaitable[None]]) -> None:
+        self.inbox = inbox
+        self.dispatcher = Dispatcher(process, on_done=inbox.done)
+
+    async def resume(self) -> None:
+        """Queue the updates left in the inbox from before a crash or stop."""
+        for update in await self.inbox.unhandled():
+            self.dispatcher.submit(update)
+
+    async def take(self, updates: Sequence[Update]) -> None:
+        """Keep ``updates`` in the inbox, then queue them; returns once they are on disk."""
+        await self.inbox.accept(updates)
+        for update in updates:
+            self.dispatcher.submit(update)
+
+    async def close(self) -> None:
+        """Finish every update taken in, then let the handled ones go."""
+        await self.dispatcher.close()
+        await self.inbox.close()

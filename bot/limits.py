@@ -48,6 +48,11 @@ Result = bool | JSONDict | list[JSONDict]
 _ALL = "all"
 
 
+def seconds(value: float | dt.timedelta) -> float:
+    """PTB 22 gives periods (``retry_after``) as int seconds or as timedelta, by a setting."""
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
 class FloodLimits(BaseRateLimiter[int]):
     """The bot's rate limiter (the module's constants, read when it is made)."""
 
@@ -111,13 +116,9 @@ class FloodLimits(BaseRateLimiter[int]):
                 except RetryAfter as exc:
                     if attempt == retries:
                         raise
-                    wait = _seconds(exc.retry_after) + 0.1
+                    wait = seconds(exc.retry_after) + 0.1
                     key = group if group is not None else _ALL
                     until = time.monotonic() + wait
                     self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
                     log.info("flood control on %s: %s waits %.1f s", key, endpoint, wait)
         raise AssertionError("unreachable")  # the loop returns or raises
-
-
-def _seconds(value: float | dt.timedelta) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

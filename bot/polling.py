@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import warnings
 from collections.abc import Sequence
@@ -20,9 +19,9 @@ from collections.abc import Sequence
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
-from bot.app import AnyApplication, inbox_of
-from bot.dispatch import Dispatcher
-from bot.inbox import Inbox
+from bot.app import AnyApplication, inbox_of, running
+from bot.inbox import Inbox, Intake
+from bot.limits import seconds
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +30,6 @@ LONG_POLL_S = 30
 #: Back-off after a failed getUpdates: doubled each time, up to the maximum.
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
-
-
-def seconds(value: float | dt.timedelta) -> float:
-    """PTB 22 gives periods as int seconds or as timedelta, depending on a setting."""
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class Poller:
@@ -48,22 +42,19 @@ class Poller:
         long_poll_s: int = LONG_POLL_S,
     ) -> None:
         self.application = application
-        self.inbox = inbox
+        self.intake = Intake(inbox, application.process_update)
         self.allowed_updates = list(allowed_updates)
         self.stop = stop
         self.long_poll_s = long_poll_s
         self.offset: int | None = None
-        self.dispatcher = Dispatcher(application.process_update, on_done=inbox.done)
 
     async def run(self) -> None:
         """Fetch updates and hand them to the dispatcher until ``stop`` is set; then finish
         the updates accepted, and tell Telegram."""
         await self.application.bot.delete_webhook(drop_pending_updates=False)
-        for update in await self.inbox.unhandled():
-            self.dispatcher.submit(update)
+        await self.intake.resume()
         await self._poll()
-        await self.dispatcher.close()  # finish every update accepted
-        await self.inbox.close()
+        await self.intake.close()  # finish every update accepted
         await self._confirm()
 
     async def _poll(self) -> None:
@@ -72,7 +63,7 @@ class Poller:
             try:
                 updates = await self._fetch()
                 if updates:
-                    await self.inbox.accept(updates)  # on disk before the offset passes them
+                    await self.intake.take(updates)  # on disk before the offset passes them
             except (InvalidToken, asyncio.CancelledError):
                 raise
             except RetryAfter as exc:
@@ -96,8 +87,6 @@ class Poller:
             if updates is None:  # stopped while waiting
                 return
             delay = RETRY_FIRST_S
-            for update in updates:
-                self.dispatcher.submit(update)
             if updates:
                 self.offset = updates[-1].update_id + 1
 
@@ -148,9 +137,7 @@ class Poller:
                 continue
             if update is not None:
                 updates.append(update)
-        await self.inbox.accept(updates)
-        for update in updates:
-            self.dispatcher.submit(update)
+        await self.intake.take(updates)
         self.offset = int(raw[-1]["update_id"]) + 1
 
     async def _confirm(self) -> None:
@@ -178,12 +165,5 @@ async def run_polling(
     The same order as PTB's ``run_polling``: initialize, post_init, …, shutdown,
     post_shutdown; an update being handled when ``stop`` is set is finished first.
     """
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
+    async with running(application):
         await Poller(application, inbox_of(application), allowed_updates, stop, long_poll_s).run()
-    finally:
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)

@@ -23,10 +23,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from bot.app import AnyApplication, inbox_of
+from bot.app import AnyApplication, inbox_of, running
 from bot.config import Settings
-from bot.dispatch import Dispatcher
-from bot.inbox import Inbox
+from bot.inbox import Inbox, Intake
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,7 @@ class WebhookServer:
 
     def __init__(self, application: AnyApplication, inbox: Inbox, secret: str, path: str) -> None:
         self.application = application
-        self.inbox = inbox
-        self.dispatcher = Dispatcher(application.process_update, on_done=inbox.done)
+        self.intake = Intake(inbox, application.process_update)
         self._secret = secret.encode()
         self.path = path
 
@@ -71,13 +69,12 @@ class WebhookServer:
             return web.Response(status=400, text="Bad Request")
         try:
             # Shielded: Telegram hanging up must not leave the write half done.
-            await asyncio.shield(self.inbox.accept([update]))
+            await asyncio.shield(self.intake.take([update]))
         except Exception:
             log.exception(
                 "update %s could not be kept; Telegram will send it again", update.update_id
             )
             return web.Response(status=503, text="Service Unavailable")
-        self.dispatcher.submit(update)
         return web.Response(status=200)
 
     async def _read_update(self, request: web.Request) -> Update | None:
@@ -111,40 +108,30 @@ async def run_webhook(
     if settings.webhook_url is None or settings.webhook_secret is None:
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.reveal()
-    await application.initialize()
-    runner: web.AppRunner | None = None
-    server: WebhookServer | None = None
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        inbox = inbox_of(application)
-        server = WebhookServer(application, inbox, secret, webhook_path(settings.webhook_url))
-        for update in await inbox.unhandled():
-            server.dispatcher.submit(update)
+    async with running(application):
+        server = WebhookServer(
+            application, inbox_of(application), secret, webhook_path(settings.webhook_url)
+        )
         runner = web.AppRunner(
             server.web_app(), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
         )
-        await runner.setup()
         try:
-            await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
-        except OSError as exc:
-            raise ListenError(f"cannot listen on port {settings.port}: {exc}") from exc
-        await application.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=list(allowed_updates),
-            max_connections=MAX_CONNECTIONS,
-            drop_pending_updates=False,
-        )
-        # Not the path: it is part of what keeps strangers out, with the secret.
-        log.info("webhook is set; listening on port %d", settings.port)
-        await stop.wait()
-    finally:
-        if runner is not None:
+            await server.intake.resume()  # what was left from before comes first
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
+            except OSError as exc:
+                raise ListenError(f"cannot listen on port {settings.port}: {exc}") from exc
+            await application.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=list(allowed_updates),
+                max_connections=MAX_CONNECTIONS,
+                drop_pending_updates=False,
+            )
+            # Not the path: it is part of what keeps strangers out, with the secret.
+            log.info("webhook is set; listening on port %d", settings.port)
+            await stop.wait()
+        finally:
             await runner.cleanup()  # stops listening; requests in progress finish first
-        if server is not None:
-            await server.dispatcher.close()
-            await server.inbox.close()
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+            await server.intake.close()

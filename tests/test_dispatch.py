@@ -161,7 +161,7 @@ class Polling:
         return asyncio.create_task(self.poller.run())
 
     async def inbox_ids(self) -> list[int]:
-        await self.poller.inbox.close()
+        await self.poller.intake.inbox.close()
         return [update_id for update_id, _ in await self.store.inbox()]
 
 
