@@ -12,7 +12,7 @@ from bot.guide import Guide, load_guide
 from bot.i18n import Catalogs, Translator
 from bot.render import Renderer
 from tests.fake_telegram import FakeTelegram
-from tests.harness import Bot, Person
+from tests.harness import Bot, Person, serving
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +50,8 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]:
-    runner = Bot(fake, tmp_path / "bot.sqlite3")
-    await runner.start()
-    yield runner
-    await runner.stop()
-    fake.assert_clean()
+    async with serving(Bot(fake, tmp_path / "bot.sqlite3")) as runner:
+        yield runner
 
 
 @pytest.fixture

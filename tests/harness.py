@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.app import ALLOWED_UPDATES, INBOX, AnyApplication, build_application
 from bot.config import Secret, Settings
@@ -19,7 +21,7 @@ class Bot:
     """The real application, polling the fake as ``python -m bot`` does; can be restarted."""
 
     def __init__(self, fake: FakeTelegram, db: Path) -> None:
-        self._fake = fake
+        self.fake = fake
         self.settings = Settings(
             token=Secret(fake.token),
             api_base_url=fake.base_url,
@@ -43,7 +45,7 @@ class Bot:
             run_polling(self.app, ALLOWED_UPDATES, self._stop, long_poll_s=1)
         )
         # Ready once the first long poll is waiting.
-        fake = self._fake
+        fake = self.fake
         await fake.wait_for(lambda: fake.waiting_polls > 0 or self._task_failed())
 
     def _task_failed(self) -> bool:
@@ -58,6 +60,19 @@ class Bot:
         await self._task
         self._task = None
         self.app = None
+
+
+BotT = TypeVar("BotT", bound=Bot)
+
+
+@contextlib.asynccontextmanager
+async def serving(runner: BotT) -> AsyncIterator[BotT]:
+    """``runner`` started; afterwards stopped, and the fake checked for any call Telegram
+    would have refused and any button press left unanswered."""
+    await runner.start()
+    yield runner
+    await runner.stop()
+    runner.fake.assert_clean()
 
 
 class Person:

@@ -20,7 +20,7 @@ import pytest
 
 from bot import limits as bot_limits
 from tests.fake_telegram import FakeTelegram
-from tests.harness import JSON, Bot, Person
+from tests.harness import JSON, Bot, Person, serving
 
 CROWD = 100
 FIRST_USER_ID = 5000
@@ -172,11 +172,8 @@ async def fast_group_bot(
 ) -> AsyncIterator[Bot]:
     """The bot with its group limiter ten times faster, as the fake's group window is."""
     monkeypatch.setattr(bot_limits, "GROUP_PERIOD_S", bot_limits.GROUP_PERIOD_S / TIME_SCALE)
-    runner = Bot(fake, tmp_path / "bot.sqlite3")
-    await runner.start()
-    yield runner
-    await runner.stop()
-    fake.assert_clean()
+    async with serving(Bot(fake, tmp_path / "bot.sqlite3")) as runner:
+        yield runner
 
 
 async def test_a_burst_in_one_group_is_answered_in_full_and_within_its_limit(

@@ -17,7 +17,7 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Secret
 from bot.webhook import SECRET_HEADER, run_webhook
 from tests.fake_telegram import FakeTelegram
-from tests.harness import Bot, Person
+from tests.harness import Bot, Person, serving
 
 PUBLIC_URL = "https://bot.example.test/telegram/hook"
 SECRET = "s3cret-Token_for-tests"
@@ -35,7 +35,6 @@ class WebhookBot(Bot):
 
     def __init__(self, fake: FakeTelegram, db: Path) -> None:
         super().__init__(fake, db)
-        self.fake = fake
         self.settings = replace(
             self.settings,
             webhook_url=PUBLIC_URL,
@@ -81,11 +80,8 @@ class WebhookBot(Bot):
 
 @pytest.fixture
 async def hook(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[WebhookBot]:
-    runner = WebhookBot(fake, tmp_path / "bot.sqlite3")
-    await runner.start()
-    yield runner
-    await runner.stop()
-    fake.assert_clean()
+    async with serving(WebhookBot(fake, tmp_path / "bot.sqlite3")) as runner:
+        yield runner
 
 
 async def test_start_registers_the_webhook_with_its_secret(
