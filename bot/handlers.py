@@ -23,6 +23,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
+from telegram._utils.types import JSONDict
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
@@ -39,7 +40,7 @@ from telegram.ext import (
 from bot.i18n import Translator
 from bot.inline import InlineCards
 from bot.lru import Lru
-from bot.render import View
+from bot.render import Button, View
 from bot.service import COMMANDS, Conversations, Event, Kind, Reply
 
 log = logging.getLogger(__name__)
@@ -50,15 +51,38 @@ Context = ContextTypes.DEFAULT_TYPE
 COMPLAINT = "complaint"
 
 
-def keyboard(view: View) -> InlineKeyboardMarkup | None:
-    if not view.keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
-            for row in view.keyboard
-        ]
-    )
+class Keyboard(InlineKeyboardMarkup):
+    """The inline keyboard of a :class:`View`, serialised straight from the view.
+
+    python-telegram-bot serialises a markup by reflection over every attribute of every
+    button: 40 µs for a four-button keyboard, as much as the rest of a conversation step.
+    The view holds exactly the JSON Telegram gets, so that is built once, here; the buttons
+    are still real ``InlineKeyboardButton`` objects for everything else.
+    """
+
+    __slots__ = ("_json",)
+
+    def __init__(self, rows: Sequence[Sequence[Button]]) -> None:
+        super().__init__(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
+                for row in rows
+            ]
+        )
+        self._json: JSONDict = {"inline_keyboard": [[_button_json(b) for b in row] for row in rows]}
+
+    def to_dict(self, recursive: bool = True) -> JSONDict:
+        return dict(self._json)
+
+
+def _button_json(button: Button) -> JSONDict:
+    if button.data is not None:
+        return {"text": button.label, "callback_data": button.data}
+    return {"text": button.label, "url": button.url}
+
+
+def keyboard(view: View) -> Keyboard | None:
+    return Keyboard(view.keyboard) if view.keyboard else None
 
 
 def private_link(bot_username: str) -> str:
@@ -104,17 +128,18 @@ class TelegramTransport:
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
 
-        Known commands first (in groups too, also as ``/complaint@bot``), then button presses
-        and inline queries, then the bot being added to a group; typed text, and the hints for
-        anything else a person sends (stickers, photos, voice, unknown commands), are for
-        private chats only, so the bot stays quiet about group chatter.
+        Button presses and inline queries first: they are most of the traffic, and no other
+        handler takes them, so they skip the command checks. Then known commands (in groups
+        too, also as ``/complaint@bot``), then the bot being added to a group; typed text,
+        and the hints for anything else a person sends (stickers, photos, voice, unknown
+        commands), are for private chats only, so the bot stays quiet about group chatter.
         """
         private = filters.ChatType.PRIVATE
         return [
-            CommandHandler("start", self.on_start),
-            *(CommandHandler(name, self._command(kind)) for name, kind in COMMANDS.items()),
             CallbackQueryHandler(self.on_press),
             InlineQueryHandler(self.on_inline_query),
+            CommandHandler("start", self.on_start),
+            *(CommandHandler(name, self._command(kind)) for name, kind in COMMANDS.items()),
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(private & filters.COMMAND, self.on_unknown_command),
             MessageHandler(private & filters.TEXT, self.on_text),

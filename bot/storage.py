@@ -281,22 +281,24 @@ class SessionStore:
     #: always the stored one; bounded, so memory stays flat however many are stored.
     CACHE_SIZE = 4096
 
-    #: How long a direct read may wait for a lock before it goes through aiosqlite instead.
-    READER_BUSY_MS = 20
+    #: How long a direct statement may wait for a lock before it goes through aiosqlite
+    #: instead. Not at all: waiting would hold up the event loop, and everyone with it.
+    DIRECT_BUSY_MS = 0
 
     #: How often the write-ahead log is copied into the database file, off the step path.
     CHECKPOINT_EVERY_S = 1.0
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        # One connection serves every coroutine. Every write is a single statement in
-        # autocommit mode, so writes never interleave inside a transaction; each call is one
-        # round trip to aiosqlite's thread (execute_fetchall, not a cursor: 3× cheaper).
+        # One aiosqlite connection serves every coroutine. Every write is a single statement
+        # in autocommit mode, so writes never interleave inside a transaction; each call is
+        # one round trip to aiosqlite's thread (execute_fetchall, not a cursor: 3× cheaper).
+        # The hot statements by key go through ``_direct`` instead (see _connect_direct).
         self._conn = conn
         self.path = path
         self._cache: Lru[tuple[int, int], Session] = Lru(self.CACHE_SIZE)
         self._checkpointer: asyncio.Task[None] | None = None
         self._maintenance: aiosqlite.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
+        self._direct: sqlite3.Connection | None = None
 
     def _remember(self, session: Session) -> None:
         self._cache.put((session.chat_id, session.user_id), session)
@@ -326,7 +328,7 @@ class SessionStore:
                 raise
             raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
         store._maintenance = maintenance
-        store._reader = cls._connect_reader(path)
+        store._direct = cls._connect_direct(path)
         store._checkpointer = asyncio.create_task(store._checkpoint_forever(maintenance))
         return store
 
@@ -344,19 +346,23 @@ class SessionStore:
         return conn
 
     @staticmethod
-    def _connect_reader(path: Path) -> sqlite3.Connection:
-        """The connection for reads by key (a session, a language), on the event loop's thread.
+    def _connect_direct(path: Path) -> sqlite3.Connection:
+        """The connection for the statements of a conversation step, on the event loop's thread.
 
-        Reading one session by its key takes SQLite ~20 µs; a round trip to aiosqlite's
-        thread costs five times that, and a cold step was two of them. In WAL mode a reader
-        never waits for the writer, so the read is done here, directly; a short busy
-        timeout (a reader can meet a lock only while the log is being reset) falls back
-        to the aiosqlite connection rather than holding up the event loop.
+        Reading one session by its key, or writing it, takes SQLite 10–20 µs; a round trip
+        to aiosqlite's thread costs 60 µs when its thread is awake and 150 µs or more between
+        steps, when it has gone to sleep. Those statements (:meth:`_read`, :meth:`_write`)
+        run here, directly. They never wait: if another connection holds the lock (a
+        ``/forget``, a prune, a migration), SQLite says so at once and the statement goes
+        through aiosqlite, which waits off the event loop. This connection never copies the
+        log into the file itself (``wal_autocheckpoint=0``): the background checkpoint does.
+        Anything that can take long (scans, batches, transactions) uses aiosqlite only.
         """
-        reader = sqlite3.connect(path, isolation_level=None)
-        reader.execute(f"PRAGMA busy_timeout={SessionStore.READER_BUSY_MS}")
-        reader.execute("PRAGMA query_only=1")
-        return reader
+        direct = sqlite3.connect(path, isolation_level=None)
+        direct.execute(f"PRAGMA busy_timeout={SessionStore.DIRECT_BUSY_MS}")
+        direct.execute("PRAGMA synchronous=NORMAL")
+        direct.execute("PRAGMA wal_autocheckpoint=0")
+        return direct
 
     async def _checkpoint_forever(self, maintenance: aiosqlite.Connection) -> None:
         """Copy committed pages from the log into the file, in the background.
@@ -379,8 +385,8 @@ class SessionStore:
                 await self._checkpointer
         if self._maintenance is not None:
             await self._maintenance.close()
-        if self._reader is not None:
-            self._reader.close()
+        if self._direct is not None:
+            self._direct.close()
         await self._conn.close()
 
     async def schema_version(self) -> int:
@@ -432,13 +438,26 @@ class SessionStore:
             pass
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> Iterable[Sequence[Any]]:
-        """A small read by key: directly (see :meth:`_connect_reader`), else via aiosqlite."""
-        if self._reader is not None:
+        """A small read by key: directly (see :meth:`_connect_direct`), else via aiosqlite."""
+        if self._direct is not None:
             try:
-                return self._reader.execute(sql, params).fetchall()
+                return self._direct.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:  # locked for a moment: the slow way
                 log.debug("direct read failed (%s); reading through aiosqlite", exc)
         return await self._conn.execute_fetchall(sql, params)
+
+    async def _write(self, sql: str, params: Sequence[Any]) -> None:
+        """One statement by key, committed: directly (see :meth:`_connect_direct`), or, if
+        the database is locked, through aiosqlite, which waits for the lock."""
+        if self._direct is not None:
+            try:
+                self._direct.execute(sql, params)
+                return
+            except sqlite3.OperationalError as exc:  # a statement refused is not applied
+                if self._direct.in_transaction:
+                    self._direct.rollback()
+                log.debug("direct write failed (%s); writing through aiosqlite", exc)
+        await self._conn.execute_fetchall(sql, params)
 
     async def save(self, session: Session) -> None:
         """Write ``session`` and commit.
@@ -447,7 +466,7 @@ class SessionStore:
         ``sessions_outcome`` trigger records the outcome in the same statement.
         """
         try:
-            await self._conn.execute_fetchall(_UPSERT, _session_to_row(session))
+            await self._write(_UPSERT, _session_to_row(session))
         except BaseException:
             self._cache.pop((session.chat_id, session.user_id))
             raise
@@ -458,7 +477,7 @@ class SessionStore:
 
         Does nothing if the conversation has already moved past ``seq``.
         """
-        await self._conn.execute_fetchall(
+        await self._write(
             "UPDATE sessions SET message_id = ? WHERE chat_id = ? AND user_id = ? AND seq = ?",
             (message_id, chat_id, user_id, seq),
         )

@@ -300,12 +300,67 @@ async def test_a_locked_direct_read_falls_back_to_aiosqlite(tmp_path: Path) -> N
     try:
         await store.save(make_session(chat_id=6, user_id=6))
         store._cache.clear()
-        direct = store._reader
-        store._reader = Locked()  # type: ignore[assignment]
+        direct = store._direct
+        store._direct = Locked()  # type: ignore[assignment]
         session = await store.get(6, 6)
         assert session is not None
         assert session == make_session(chat_id=6, user_id=6)
-        store._reader = direct
+        store._direct = direct
+    finally:
+        await store.close()
+
+
+async def test_a_step_saved_while_another_connection_holds_the_lock_waits_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """A step is written directly on the event loop's thread, which must never wait for a
+    lock there: while a /forget or a prune holds it, the write goes through aiosqlite."""
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock, as /forget's transaction takes it
+        save = asyncio.create_task(store.save(make_session(chat_id=7, user_id=7)))
+        loop = asyncio.get_running_loop()
+        gaps, last = [], loop.time()
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+        assert not save.done(), "the write waits for the lock…"
+        assert max(gaps) < 0.5, f"…but the event loop does not: it stalled {max(gaps):.2f} s"
+        other.execute("COMMIT")
+        await asyncio.wait_for(save, 5)
+    finally:
+        other.close()
+    try:
+        store._cache.clear()
+        assert await store.get(7, 7) == make_session(chat_id=7, user_id=7)
+        with sqlite3.connect(path) as check:
+            assert check.execute("SELECT seq FROM sessions WHERE chat_id = 7").fetchall() == [(3,)]
+    finally:
+        await store.close()
+
+
+async def test_a_direct_write_that_fails_is_not_half_applied(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        await store.save(make_session(chat_id=8, user_id=8, seq=3))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            moved = asyncio.create_task(store.save(make_session(chat_id=8, user_id=8, seq=4)))
+            await asyncio.sleep(0.05)
+            other.execute("UPDATE sessions SET language = 'en' WHERE chat_id = 8")
+            other.execute("COMMIT")
+        finally:
+            other.close()
+        await asyncio.wait_for(moved, 5)
+        with sqlite3.connect(path) as check:
+            row = check.execute("SELECT seq, language FROM sessions WHERE chat_id = 8").fetchall()
+        # The step written after the other transaction, once, with nothing of it lost.
+        assert row == [(4, "ru")]
     finally:
         await store.close()
 
