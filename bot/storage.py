@@ -288,6 +288,11 @@ class SessionStore:
     #: How often the write-ahead log is copied into the database file, off the step path.
     CHECKPOINT_EVERY_S = 1.0
 
+    #: The write-ahead log is started again from its beginning once it holds this many
+    #: pages (~40 MB). Under a steady stream of steps a passive checkpoint never catches up
+    #: with the newest page, and only a fully copied log can be started again.
+    WAL_RESTART_PAGES = 10_000
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         # One aiosqlite connection serves every coroutine. Every write is a single statement
         # in autocommit mode, so writes never interleave inside a transaction; each call is
@@ -369,12 +374,18 @@ class SessionStore:
 
         A commit only appends to the write-ahead log; copying pages back (a checkpoint)
         is what makes a write slow now and then. Done here, on a second connection and
-        its own thread, a conversation step never waits for it.
+        its own thread, a conversation step never waits for it. A passive checkpoint lets
+        writers go on; once the log is long, a restarting one keeps them out until it has
+        copied everything (those steps go through aiosqlite and wait a few milliseconds),
+        so the next write starts the log again and the file stops growing.
         """
         while True:
             await asyncio.sleep(self.CHECKPOINT_EVERY_S)
             try:
-                await maintenance.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+                rows = await maintenance.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+                _busy, log_pages, _copied = next(iter(rows))
+                if log_pages >= self.WAL_RESTART_PAGES:
+                    await maintenance.execute_fetchall("PRAGMA wal_checkpoint(RESTART)")
             except sqlite3.Error as exc:
                 log.warning("background checkpoint failed: %s", exc)
 
@@ -462,8 +473,8 @@ class SessionStore:
     async def save(self, session: Session) -> None:
         """Write ``session`` and commit.
 
-        When the session has just reached its answer (``outcome_at == updated_at``), the
-        ``sessions_outcome`` trigger records the outcome in the same statement.
+        When the session has just reached its answer (``outcome_at == updated_at``), a
+        trigger records the outcome in the same statement.
         """
         try:
             await self._write(_UPSERT, _session_to_row(session))

@@ -239,6 +239,28 @@ async def test_committed_steps_reach_the_database_file_in_the_background(tmp_pat
         await store.close()
 
 
+async def test_the_write_ahead_log_stops_growing_under_a_steady_stream_of_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SessionStore, "CHECKPOINT_EVERY_S", 0.01)
+    monkeypatch.setattr(SessionStore, "WAL_RESTART_PAGES", 50)
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        sizes = []
+        for step in range(1, 4001):  # every step a commit, as fast as they come
+            await store.save(make_session(user_id=step % 500, seq=step))
+            await asyncio.sleep(0)
+            if step % 500 == 0:
+                sizes.append(os.stat(f"{path}-wal").st_size)
+        # Thousands of commits of a page or two each (4 KB a page): without a restart the
+        # log holds all of them, about 30 MB by the end.
+        assert max(sizes[2:]) < 4 * 1024 * 1024, sizes
+        assert await store.count_sessions() == 500
+    finally:
+        await store.close()
+
+
 async def test_reminders_for_two_deadlines_on_the_same_day_are_both_kept(tmp_path: Path) -> None:
     from datetime import date
 
