@@ -165,6 +165,8 @@ class Context:
     language: str
     now: float
     update_id: int | None = None
+    #: A button press: the message whose button it was (its screen is redrawn there).
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,15 +361,9 @@ class Flow:
     def unknown_command(self) -> Transition:
         return Transition(Screen(ScreenKind.UNKNOWN_COMMAND))
 
-    def press(
-        self,
-        session: Session | None,
-        seq: int,
-        choice: str,
-        message_id: int | None,
-        ctx: Context,
-    ) -> Transition:
-        """A press of a button drawn for screen ``seq`` on message ``message_id``."""
+    def press(self, session: Session | None, seq: int, choice: str, ctx: Context) -> Transition:
+        """A press of a button drawn for screen ``seq`` on message ``ctx.message_id``."""
+        message_id = ctx.message_id
         if session is None or not session.active or seq != session.seq:
             if session is not None and seq == session.seq - 1 and self._is_replay(session, ctx):
                 return Transition(self.screen(session), replay=True)
@@ -378,10 +374,7 @@ class Flow:
             return Transition(None, notice=Notice.STALE)
         if choice not in self.choices(session):
             return self.forged()
-        moved = self._choose(session, choice, ctx)
-        if moved.session is not None and message_id is not None:
-            moved = replace(moved, session=replace(moved.session, message_id=message_id))
-        return moved
+        return self._choose(session, choice, ctx)  # _move keeps the message it is on
 
     def say(self, session: Session | None, text: str, ctx: Context) -> Transition:
         """Typed text: matched against the choices of the current step.
@@ -557,7 +550,11 @@ class Flow:
         notice: Notice | None = None,
         **changes: object,
     ) -> Transition:
-        """Move ``session`` to ``step`` (``fresh``: as a new conversation)."""
+        """Move ``session`` to ``step`` (``fresh``: as a new conversation).
+
+        After a press the new screen is drawn over the pressed message, which therefore
+        shows the session's keyboard from now on.
+        """
         if session is None:
             session = Session(
                 chat_id=ctx.chat_id,
@@ -568,8 +565,16 @@ class Flow:
                 updated_at=ctx.now,
             )
         if fresh:
-            changes = {"route": None, "problem": None, "box": None, "outcome_at": None, **changes}
-            session = replace(session, created_at=ctx.now)
+            changes = {
+                "route": None,
+                "problem": None,
+                "box": None,
+                "outcome_at": None,
+                "created_at": ctx.now,
+                **changes,
+            }
+        if ctx.message_id is not None:
+            changes = {"message_id": ctx.message_id, **changes}
         new = replace(
             session,
             step=step,

@@ -37,7 +37,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Translator
+from bot.i18n import Html, Translator
 from bot.inline import InlineCards
 from bot.lru import Lru
 from bot.render import Button, View
@@ -118,10 +118,10 @@ class TelegramTransport:
         #: Told an update's id as soon as its reply is out (the inbox lets it go), before
         #: the tidying up, so a crash in between does not send the reply a second time.
         self.replied = replied
-        #: What the bot's recent messages show, (chat, message) → (text, keyboard), to skip
-        #: edits Telegram would refuse as "message is not modified" (a double tap, a
-        #: redelivered press). In memory: after a restart an edit is simply tried.
-        self.shown: Lru[tuple[int, int], tuple[str, InlineKeyboardMarkup | None]] = Lru(10_000)
+        #: What the bot's recent messages show, (chat, message) → view, to skip edits
+        #: Telegram would refuse as "message is not modified" (a double tap, a redelivered
+        #: press). In memory: after a restart an edit is simply tried.
+        self.shown: Lru[tuple[int, int], View] = Lru(10_000)
         #: Callback queries answered already, so the error handler never answers twice.
         self.answered: Lru[str, bool] = Lru(10_000)
 
@@ -226,12 +226,15 @@ class TelegramTransport:
             await self._strip_keyboard(context, chat_id, message.message_id)
         if reply.view is None:
             return
-        text, markup = reply.view.text, keyboard(reply.view)
-        if self.shown.get((chat_id, message.message_id)) == (text, markup):
+        view = reply.view
+        if self.shown.get((chat_id, message.message_id)) == view:
             return  # already on screen: a double tap or a redelivered press
         try:
             await context.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message.message_id, reply_markup=markup
+                view.text,
+                chat_id=chat_id,
+                message_id=message.message_id,
+                reply_markup=keyboard(view),
             )
         except BadRequest as exc:
             if not _is_not_modified(exc):
@@ -240,7 +243,7 @@ class TelegramTransport:
                 await self._send(context, chat_id, reply)
                 await self._strip_keyboard(context, chat_id, message.message_id)
                 return
-        self.shown.put((chat_id, message.message_id), (text, markup))
+        self.shown.put((chat_id, message.message_id), view)
 
     async def on_inline_query(self, update: Update, context: Context) -> None:
         """Cards ranked by the typed words; answered from memory, no database."""
@@ -358,23 +361,23 @@ class TelegramTransport:
     async def _send(
         self, context: Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
     ) -> Message | None:
-        assert reply.view is not None
-        text, markup = reply.view.text, keyboard(reply.view)
+        view = reply.view
+        assert view is not None
         parameters = None
         if reply_to is not None:
             parameters = ReplyParameters(reply_to, allow_sending_without_reply=True)
         sent = await context.bot.send_message(
-            chat_id, text, reply_markup=markup, reply_parameters=parameters
+            chat_id, view.text, reply_markup=keyboard(view), reply_parameters=parameters
         )
-        self.shown.put((chat_id, sent.message_id), (text, markup))
-        if reply.session is not None and reply.view.keyboard and not reply.menu:
+        self.shown.put((chat_id, sent.message_id), view)
+        if reply.session is not None and view.keyboard and not reply.menu:
             await self.conversations.remember_message(reply.session, sent.message_id)
         return sent
 
     async def _strip_keyboard(self, context: Context, chat_id: int, message_id: int) -> None:
         """Remove an out-of-date keyboard; a message already without one is fine."""
         shown = self.shown.get((chat_id, message_id))
-        if shown is not None and shown[1] is None:
+        if shown is not None and not shown.keyboard:
             return
         try:
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
@@ -384,4 +387,4 @@ class TelegramTransport:
         except TelegramError as exc:
             log.info("could not remove keyboard of message %s: %s", message_id, exc)
             return
-        self.shown.put((chat_id, message_id), (shown[0] if shown else "", None))
+        self.shown.put((chat_id, message_id), View(shown.text if shown else Html("")))

@@ -177,6 +177,7 @@ class Conversations:
             language=language,
             now=self._clock(),
             update_id=event.update_id,
+            message_id=event.message_id if event.kind is Kind.PRESS else None,
         )
         transition = self._decide(event, session, ctx)
         action = transition.action
@@ -278,7 +279,7 @@ class Conversations:
                     return flow.not_yours()
                 if data.seq == MENU_SEQ:
                     return flow.menu_choice(data.choice, self.catalogs.languages)
-                return flow.press(session, data.seq, data.choice, event.message_id, ctx)
+                return flow.press(session, data.seq, data.choice, ctx)
             case Kind.DEADLINE:
                 return flow.deadline(session, ctx)
             case Kind.STATS:  # not an admin: as if there were no such command

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import callbacks
 from bot.callbacks import ButtonData
@@ -41,3 +43,20 @@ def test_encode_refuses_what_decode_would_not_read(choice: str) -> None:
 )
 def test_decode_refuses_anything_else(data: str | None) -> None:
     assert callbacks.decode(data) is None
+
+
+@given(
+    st.integers(-5, 10**17),
+    st.integers(-5, 10**10),
+    st.one_of(st.text(max_size=40), st.from_regex(r"[a-z][a-z0-9_.]{0,34}", fullmatch=True)),
+)
+def test_encode_accepts_exactly_what_decode_reads(owner: int, seq: int, choice: str) -> None:
+    raw = f"v1:{owner}:{seq}:{choice}"
+    parsed = callbacks.decode(raw)
+    if parsed is None:
+        with pytest.raises(ValueError, match="cannot encode"):
+            callbacks.encode(owner, seq, choice)
+    else:
+        assert callbacks.encode(owner, seq, choice) == raw
+        assert parsed == ButtonData(owner, seq, choice)
+        assert len(raw.encode()) <= callbacks.MAX_BYTES

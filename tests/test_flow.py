@@ -55,7 +55,9 @@ class Walk:
     def press(self, choice: str) -> Transition:
         assert self.session is not None
         seq = self.session.seq
-        return self._apply(self.flow.press(self.session, seq, choice, 77, self._ctx()))
+        return self._apply(
+            self.flow.press(self.session, seq, choice, replace(self._ctx(), message_id=77))
+        )
 
     def say(self, text: str) -> Transition:
         return self._apply(self.flow.say(self.session, text, self._ctx()))
@@ -310,7 +312,7 @@ def test_stale_button_changes_nothing(flow: Flow, walk: Walk) -> None:
     old = walk.session
     assert old is not None
     walk.press(NO)
-    t = flow.press(walk.session, old.seq, YES, 1, replace(CTX, update_id=99))
+    t = flow.press(walk.session, old.seq, YES, replace(CTX, update_id=99, message_id=1))
     assert t.notice is Notice.STALE
     assert t.session is None
     assert t.screen is None
@@ -320,7 +322,9 @@ def test_stale_button_on_the_current_message_redraws_it(flow: Flow, walk: Walk) 
     walk.begin()
     walk.press(NO)  # message 77 now shows the protection question
     assert walk.session is not None
-    t = flow.press(walk.session, walk.session.seq - 1, YES, 77, replace(CTX, update_id=99))
+    t = flow.press(
+        walk.session, walk.session.seq - 1, YES, replace(CTX, update_id=99, message_id=77)
+    )
     assert t.notice is Notice.STALE
     assert t.session is None
     assert t.screen is not None
@@ -331,7 +335,7 @@ def test_stale_button_on_the_current_message_redraws_it(flow: Flow, walk: Walk) 
 def test_forged_choice_is_ignored(flow: Flow, walk: Walk, choice: str) -> None:
     walk.begin()
     assert walk.session is not None
-    t = flow.press(walk.session, walk.session.seq, choice, 77, CTX)
+    t = flow.press(walk.session, walk.session.seq, choice, replace(CTX, message_id=77))
     assert t.notice is Notice.INVALID
     assert t.session is None
 
@@ -342,7 +346,7 @@ def test_button_after_cancel_is_stale(flow: Flow, walk: Walk) -> None:
     seq = walk.session.seq
     walk._apply(flow.cancel(walk.session, CTX))
     assert walk.step is Step.CANCELLED
-    t = flow.press(walk.session, seq, YES, 77, replace(CTX, update_id=500))
+    t = flow.press(walk.session, seq, YES, replace(CTX, update_id=500, message_id=77))
     assert t.notice is Notice.STALE
     assert t.session is None
 
@@ -362,7 +366,7 @@ def test_redelivered_update_is_shown_not_applied_twice(flow: Flow, walk: Walk) -
     applied = walk.session
     assert applied is not None
     # The same update (same id) arrives again after a crash, before the reply was sent.
-    again = flow.press(applied, seq, NO, 77, replace(CTX, update_id=walk.update_id))
+    again = flow.press(applied, seq, NO, replace(CTX, update_id=walk.update_id, message_id=77))
     assert again.replay
     assert again.session is None
     assert again.screen is not None
@@ -412,7 +416,7 @@ def test_redelivered_press_on_another_message_is_shown_not_applied(flow: Flow, w
     seq = walk.session.seq
     walk.press(NO)
     assert walk.session is not None
-    again = flow.press(walk.session, seq, NO, 12345, _redelivered(walk))
+    again = flow.press(walk.session, seq, NO, replace(_redelivered(walk), message_id=12345))
     assert again.replay
     assert again.session is None
 
