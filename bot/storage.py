@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -292,6 +293,11 @@ class SessionStore:
     #: pages (~40 MB). Under a steady stream of steps a passive checkpoint never catches up
     #: with the newest page, and only a fully copied log can be started again.
     WAL_RESTART_PAGES = 10_000
+    #: How long that restart may keep writers out while it waits for a reader (someone's
+    #: ``sqlite3`` session, a backup) to let go of the old log; if it has to give up, it
+    #: is not tried again for a while.
+    RESTART_BUSY_MS = 50
+    RESTART_BACKOFF_S = 30.0
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         # One aiosqlite connection serves every coroutine. Every write is a single statement
@@ -303,6 +309,10 @@ class SessionStore:
         self._cache: Lru[tuple[int, int], Session] = Lru(self.CACHE_SIZE)
         self._checkpointer: asyncio.Task[None] | None = None
         self._maintenance: aiosqlite.Connection | None = None
+        self._checkpoints: sqlite3.Connection | None = None
+        self._checkpoint_round: asyncio.Future[None] | None = None
+        self._seen_version: int | None = None
+        self._restart_not_before = 0.0
         self._direct: sqlite3.Connection | None = None
 
     def _remember(self, session: Session) -> None:
@@ -334,7 +344,8 @@ class SessionStore:
             raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
         store._maintenance = maintenance
         store._direct = cls._connect_direct(path)
-        store._checkpointer = asyncio.create_task(store._checkpoint_forever(maintenance))
+        store._checkpoints = cls._connect_checkpoints(path)
+        store._checkpointer = asyncio.create_task(store._checkpoint_forever())
         return store
 
     @staticmethod
@@ -369,31 +380,72 @@ class SessionStore:
         direct.execute("PRAGMA wal_autocheckpoint=0")
         return direct
 
-    async def _checkpoint_forever(self, maintenance: aiosqlite.Connection) -> None:
-        """Copy committed pages from the log into the file, in the background.
+    @staticmethod
+    def _connect_checkpoints(path: Path) -> sqlite3.Connection:
+        """The connection of the background checkpoint, used on a worker thread, one round
+        at a time (see :meth:`_checkpoint_once`)."""
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={SessionStore.RESTART_BUSY_MS}")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        return conn
 
-        A commit only appends to the write-ahead log; copying pages back (a checkpoint)
-        is what makes a write slow now and then. Done here, on a second connection and
-        its own thread, a conversation step never waits for it. A passive checkpoint lets
-        writers go on; once the log is long, a restarting one keeps them out until it has
-        copied everything (those steps go through aiosqlite and wait a few milliseconds),
-        so the next write starts the log again and the file stops growing.
+    async def _checkpoint_forever(self) -> None:
+        """Copy committed pages from the log into the file, every second, on a worker thread.
+
+        A commit only appends to the write-ahead log; copying pages back (a checkpoint), and
+        starting a fully copied log again, are what make a write slow now and then: the
+        second syncs the new log's header to disk. Both are done here, so a step written
+        directly on the event loop does neither (see :meth:`_checkpoint_once`).
         """
         while True:
             await asyncio.sleep(self.CHECKPOINT_EVERY_S)
+            # Shielded: the round's thread cannot be stopped; close() waits for it.
+            self._checkpoint_round = asyncio.ensure_future(asyncio.to_thread(self._checkpoint_once))
             try:
-                rows = await maintenance.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-                _busy, log_pages, _copied = next(iter(rows))
-                if log_pages >= self.WAL_RESTART_PAGES:
-                    await maintenance.execute_fetchall("PRAGMA wal_checkpoint(RESTART)")
+                await asyncio.shield(self._checkpoint_round)
             except sqlite3.Error as exc:
                 log.warning("background checkpoint failed: %s", exc)
+
+    def _checkpoint_once(self) -> None:
+        """One round of the background checkpoint.
+
+        - Nothing written since the last round (``data_version`` unchanged): nothing to do.
+        - A passive checkpoint copies what it can while steps go on.
+        - Under a steady stream of steps the log grows all the same; once it is long, a
+          restarting checkpoint keeps writers out (they go through aiosqlite and wait) until
+          it has copied everything, waiting at most ``RESTART_BUSY_MS`` for a reader to let
+          go of the old log.
+        - A fully copied log is started again by the next write, which syncs its header to
+          disk: that write is made here, at once (``PRAGMA user_version``, unchanged), not
+          left to a step. If steps were written during the checkpoint, it only adds a page.
+        """
+        conn = self._checkpoints
+        assert conn is not None
+        if conn.execute("PRAGMA data_version").fetchone()[0] == self._seen_version:
+            return
+        busy, log_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        # "All copied" is as of the checkpoint's start: steps written meanwhile are not, so
+        # under a steady stream the log is never started again, only ever longer.
+        if log_pages >= self.WAL_RESTART_PAGES and time.monotonic() >= self._restart_not_before:
+            busy, log_pages, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            if busy:
+                log.info("the write-ahead log is in use; its restart is left for later")
+                self._restart_not_before = time.monotonic() + self.RESTART_BACKOFF_S
+        if not busy and log_pages and copied == log_pages:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._seen_version = conn.execute("PRAGMA data_version").fetchone()[0]
 
     async def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
+        if self._checkpoint_round is not None:
+            with contextlib.suppress(sqlite3.Error):
+                await self._checkpoint_round
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if self._maintenance is not None:
             await self._maintenance.close()
         if self._direct is not None:
@@ -464,9 +516,7 @@ class SessionStore:
             try:
                 self._direct.execute(sql, params)
                 return
-            except sqlite3.OperationalError as exc:  # a statement refused is not applied
-                if self._direct.in_transaction:
-                    self._direct.rollback()
+            except sqlite3.OperationalError as exc:  # refused (autocommit): not applied
                 log.debug("direct write failed (%s); writing through aiosqlite", exc)
         await self._conn.execute_fetchall(sql, params)
 
