@@ -404,7 +404,7 @@ def measure(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
         log("throughput…")
         users = 300 if quick else 2000
         bot_runs, echo_runs, dispatched_runs = [], [], []
-        for round_ in range(3):  # alternated, median of three: this machine is noisy
+        for round_ in range(5):  # alternated, median of five: this machine is noisy
             db = workdir / f"throughput-{round_}.sqlite3"
             bot_runs.append(asyncio.run(bot_throughput(users, db)))
             echo_runs.append(asyncio.run(echo_throughput(users * 4)))

@@ -30,7 +30,14 @@ class ButtonData:
 def encode(owner: int, seq: int, choice: str) -> str:
     # Checked in parts, not with _PATTERN on the whole: a screen encodes several buttons a
     # step, from a dozen distinct choices. The longest result is 2+1+16+1+9+1+31 = 61 bytes.
-    if not (0 <= owner < _OWNER_END and 0 <= seq < _SEQ_END and _valid_choice(choice)):
+    if not (
+        type(owner) is int  # not a bool, not a float
+        and type(seq) is int
+        and 0 <= owner < _OWNER_END
+        and 0 <= seq < _SEQ_END
+        and isinstance(choice, str)
+        and _valid_choice(choice)
+    ):
         raise ValueError(f"cannot encode callback data for choice {choice!r}")
     return f"{VERSION}:{owner}:{seq}:{choice}"
 

@@ -72,13 +72,17 @@ class Keyboard(InlineKeyboardMarkup):
         self._json: JSONDict = {"inline_keyboard": [[_button_json(b) for b in row] for row in rows]}
 
     def to_dict(self, recursive: bool = True) -> JSONDict:
+        # A new outer dict; the rows inside are shared, and nothing in PTB's request layer
+        # changes them (it only serialises them).
         return dict(self._json)
 
 
 def _button_json(button: Button) -> JSONDict:
     if button.data is not None:
         return {"text": button.label, "callback_data": button.data}
-    return {"text": button.label, "url": button.url}
+    if button.url is not None:
+        return {"text": button.label, "url": button.url}
+    raise ValueError(f"button {button.label!r} has neither data nor a link")
 
 
 def keyboard(view: View) -> Keyboard | None:

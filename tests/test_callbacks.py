@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot import callbacks
@@ -50,6 +50,13 @@ def test_decode_refuses_anything_else(data: str | None) -> None:
     st.integers(-5, 10**10),
     st.one_of(st.text(max_size=40), st.from_regex(r"[a-z][a-z0-9_.]{0,34}", fullmatch=True)),
 )
+@example(10**16 - 1, 1, "yes")
+@example(10**16, 1, "yes")
+@example(-1, 1, "yes")
+@example(0, 0, "yes")
+@example(1, 10**9 - 1, "yes")
+@example(1, 10**9, "yes")
+@example(1, -1, "yes")
 def test_encode_accepts_exactly_what_decode_reads(owner: int, seq: int, choice: str) -> None:
     raw = f"v1:{owner}:{seq}:{choice}"
     parsed = callbacks.decode(raw)
@@ -60,3 +67,9 @@ def test_encode_accepts_exactly_what_decode_reads(owner: int, seq: int, choice: 
         assert callbacks.encode(owner, seq, choice) == raw
         assert parsed == ButtonData(owner, seq, choice)
         assert len(raw.encode()) <= callbacks.MAX_BYTES
+
+
+@pytest.mark.parametrize(("owner", "seq"), [(True, 1), (1, False), (5.0, 1), (1, 2.0), ("1", 1)])
+def test_encode_takes_whole_numbers_only(owner: object, seq: object) -> None:
+    with pytest.raises(ValueError, match="cannot encode"):
+        callbacks.encode(owner, seq, "yes")  # type: ignore[arg-type]

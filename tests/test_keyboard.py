@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -50,3 +51,8 @@ def test_to_dict_hands_out_a_copy() -> None:
     ours = Keyboard([(Button("Да", data="v1:1:1:yes"),)])
     ours.to_dict()["inline_keyboard"] = []
     assert ours.to_dict()["inline_keyboard"] == [[{"text": "Да", "callback_data": "v1:1:1:yes"}]]
+
+
+def test_a_button_must_be_a_press_or_a_link() -> None:
+    with pytest.raises(ValueError, match="neither data nor a link"):
+        Keyboard([(Button("?"),)])
