@@ -313,6 +313,9 @@ class SessionStore:
         self._checkpoint_round: asyncio.Future[None] | None = None
         self._seen_version: int | None = None
         self._restart_not_before = 0.0
+        #: Set by the checkpoint's thread while it copies the log and starts it again:
+        #: meanwhile steps are written through aiosqlite (see _checkpoint_once).
+        self._log_busy = False
         self._direct: sqlite3.Connection | None = None
 
     def _remember(self, session: Session) -> None:
@@ -406,6 +409,8 @@ class SessionStore:
                 await asyncio.shield(self._checkpoint_round)
             except sqlite3.Error as exc:
                 log.warning("background checkpoint failed: %s", exc)
+            except Exception:  # never let the checkpoint stop: the log would grow forever
+                log.exception("background checkpoint failed")
 
     def _checkpoint_once(self) -> None:
         """One round of the background checkpoint.
@@ -417,24 +422,47 @@ class SessionStore:
           it has copied everything, waiting at most ``RESTART_BUSY_MS`` for a reader to let
           go of the old log.
         - A fully copied log is started again by the next write, which syncs its header to
-          disk: that write is made here, at once (``PRAGMA user_version``, unchanged), not
-          left to a step. If steps were written during the checkpoint, it only adds a page.
+          disk: that write is made here, at once (``user_version`` written back unchanged),
+          not left to a step. Steps written meanwhile go through aiosqlite (``_log_busy``),
+          as this thread may wait for the interpreter between the two statements.
         """
         conn = self._checkpoints
         assert conn is not None
-        if conn.execute("PRAGMA data_version").fetchone()[0] == self._seen_version:
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen_version:
             return
-        busy, log_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        # "All copied" is as of the checkpoint's start: steps written meanwhile are not, so
-        # under a steady stream the log is never started again, only ever longer.
-        if log_pages >= self.WAL_RESTART_PAGES and time.monotonic() >= self._restart_not_before:
-            busy, log_pages, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-            if busy:
-                log.info("the write-ahead log is in use; its restart is left for later")
-                self._restart_not_before = time.monotonic() + self.RESTART_BACKOFF_S
-        if not busy and log_pages and copied == log_pages:
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._seen_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        self._seen_version = version  # steps committed during this round count as new
+        self._log_busy = True
+        try:
+            busy, log_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            # "All copied" is as of the checkpoint's start: steps written meanwhile are not,
+            # so under a steady stream the log is never started again, only ever longer.
+            if log_pages >= self.WAL_RESTART_PAGES and time.monotonic() >= self._restart_not_before:
+                busy, log_pages, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                if busy:
+                    log.info("the write-ahead log is in use; its restart is left for later")
+                    self._restart_not_before = time.monotonic() + self.RESTART_BACKOFF_S
+            if not busy and log_pages > 0 and copied == log_pages:
+                self._start_log_again(conn)
+        finally:
+            self._log_busy = False
+
+    @staticmethod
+    def _start_log_again(conn: sqlite3.Connection) -> None:
+        """Make the first write of a fully copied log: ``user_version``, written back as it
+        is (a newer bot may have migrated the file meanwhile)."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # someone else writes first: fine too
+            log.debug("the write-ahead log is started again by another write: %s", exc)
+            return
+        try:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
 
     async def close(self) -> None:
         if self._checkpointer is not None:
@@ -442,8 +470,11 @@ class SessionStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpointer
         if self._checkpoint_round is not None:
-            with contextlib.suppress(sqlite3.Error):
-                await self._checkpoint_round
+            # wait(), not await: cancelling close() must not cancel the round, whose thread
+            # goes on using the connection closed below.
+            await asyncio.wait({self._checkpoint_round})
+            if not self._checkpoint_round.cancelled():
+                self._checkpoint_round.exception()  # logged by the loop already
         if self._checkpoints is not None:
             self._checkpoints.close()
         if self._maintenance is not None:
@@ -512,7 +543,7 @@ class SessionStore:
     async def _write(self, sql: str, params: Sequence[Any]) -> None:
         """One statement by key, committed: directly (see :meth:`_connect_direct`), or, if
         the database is locked, through aiosqlite, which waits for the lock."""
-        if self._direct is not None:
+        if self._direct is not None and not self._log_busy:
             try:
                 self._direct.execute(sql, params)
                 return

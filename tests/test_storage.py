@@ -301,6 +301,76 @@ async def test_a_step_after_a_pause_does_not_restart_the_log(
         await store.close()
 
 
+async def test_the_checkpoint_keeps_a_newer_schema_version(tmp_path: Path) -> None:
+    """Starting the log again writes ``user_version`` back: as it is in the file, not as
+    this bot knows it (a newer bot may have migrated the file meanwhile)."""
+    path = tmp_path / "bot.sqlite3"
+    store = await SessionStore.open(path)
+    try:
+        with sqlite3.connect(path, isolation_level=None) as newer:
+            newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        await store.save(make_session(user_id=1))
+        await asyncio.to_thread(store._checkpoint_once)
+        with sqlite3.connect(path) as check:
+            assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+    finally:
+        await store.close()
+
+
+async def test_a_failing_checkpoint_round_is_logged_and_the_next_one_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(SessionStore, "CHECKPOINT_EVERY_S", 0.01)
+    rounds = 0
+    checkpoint_once = SessionStore._checkpoint_once
+
+    def flaky(store: SessionStore) -> None:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 1:
+            raise AssertionError("a bug in the first round")
+        checkpoint_once(store)
+
+    monkeypatch.setattr(SessionStore, "_checkpoint_once", flaky)
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if rounds >= 3:
+                break
+        assert rounds >= 3
+        assert "background checkpoint failed" in caplog.text
+    finally:
+        await store.close()
+
+
+async def test_steps_go_through_aiosqlite_while_the_checkpoint_restarts_the_log(
+    tmp_path: Path,
+) -> None:
+    """Between copying the log and making the first write of the new one, the checkpoint's
+    thread may wait for the interpreter; a step written directly then would start the log
+    itself, syncing to disk on the event loop."""
+
+    class Unused:
+        def execute(self, *args: object) -> None:
+            raise AssertionError("written directly while the checkpoint restarts the log")
+
+        def close(self) -> None:
+            return None
+
+    store = await SessionStore.open(tmp_path / "bot.sqlite3")
+    direct = store._direct
+    try:
+        store._direct, store._log_busy = Unused(), True  # type: ignore[assignment]
+        await store.save(make_session(user_id=4))
+        store._direct, store._log_busy = direct, False
+        store._cache.clear()
+        assert await store.get(1, 4) == make_session(user_id=4)
+    finally:
+        store._direct = direct
+        await store.close()
+
+
 async def test_reminders_for_two_deadlines_on_the_same_day_are_both_kept(tmp_path: Path) -> None:
     from datetime import date
 
