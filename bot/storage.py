@@ -303,7 +303,7 @@ class SessionStore:
         # One aiosqlite connection serves every coroutine. Every write is a single statement
         # in autocommit mode, so writes never interleave inside a transaction; each call is
         # one round trip to aiosqlite's thread (execute_fetchall, not a cursor: 3× cheaper).
-        # The hot statements by key go through ``_direct`` instead (see _connect_direct).
+        # The hot statements by key go through ``_direct`` instead (see _write).
         self._conn = conn
         self.path = path
         self._cache: Lru[tuple[int, int], Session] = Lru(self.CACHE_SIZE)
@@ -346,8 +346,8 @@ class SessionStore:
                 raise
             raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
         store._maintenance = maintenance
-        store._direct = cls._connect_direct(path)
-        store._checkpoints = cls._connect_checkpoints(path)
+        store._direct = cls._connect_plain(path, cls.DIRECT_BUSY_MS)
+        store._checkpoints = cls._connect_plain(path, cls.RESTART_BUSY_MS, any_thread=True)
         store._checkpointer = asyncio.create_task(store._checkpoint_forever())
         return store
 
@@ -365,30 +365,17 @@ class SessionStore:
         return conn
 
     @staticmethod
-    def _connect_direct(path: Path) -> sqlite3.Connection:
-        """The connection for the statements of a conversation step, on the event loop's thread.
+    def _connect_plain(path: Path, busy_ms: int, *, any_thread: bool = False) -> sqlite3.Connection:
+        """A plain sqlite3 connection that never copies the log into the file by itself
+        (``wal_autocheckpoint=0``): the background checkpoint does.
 
-        Reading one session by its key, or writing it, takes SQLite 10–20 µs; a round trip
-        to aiosqlite's thread costs 60 µs when its thread is awake and 150 µs or more between
-        steps, when it has gone to sleep. Those statements (:meth:`_read`, :meth:`_write`)
-        run here, directly. They never wait: if another connection holds the lock (a
-        ``/forget``, a prune, a migration), SQLite says so at once and the statement goes
-        through aiosqlite, which waits off the event loop. This connection never copies the
-        log into the file itself (``wal_autocheckpoint=0``): the background checkpoint does.
-        Anything that can take long (scans, batches, transactions) uses aiosqlite only.
+        Two of them: ``_direct``, for the statements of a conversation step on the event
+        loop's thread (see :meth:`_write`), and ``_checkpoints``, for the background
+        checkpoint on a worker thread, one round at a time (``any_thread``; see
+        :meth:`_checkpoint_once`).
         """
-        direct = sqlite3.connect(path, isolation_level=None)
-        direct.execute(f"PRAGMA busy_timeout={SessionStore.DIRECT_BUSY_MS}")
-        direct.execute("PRAGMA synchronous=NORMAL")
-        direct.execute("PRAGMA wal_autocheckpoint=0")
-        return direct
-
-    @staticmethod
-    def _connect_checkpoints(path: Path) -> sqlite3.Connection:
-        """The connection of the background checkpoint, used on a worker thread, one round
-        at a time (see :meth:`_checkpoint_once`)."""
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout={SessionStore.RESTART_BUSY_MS}")
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not any_thread)
+        conn.execute(f"PRAGMA busy_timeout={busy_ms}")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
@@ -532,7 +519,7 @@ class SessionStore:
             pass
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> Iterable[Sequence[Any]]:
-        """A small read by key: directly (see :meth:`_connect_direct`), else via aiosqlite."""
+        """A small read by key: directly (see :meth:`_write`), else via aiosqlite."""
         if self._direct is not None:
             try:
                 return self._direct.execute(sql, params).fetchall()
@@ -541,8 +528,18 @@ class SessionStore:
         return await self._conn.execute_fetchall(sql, params)
 
     async def _write(self, sql: str, params: Sequence[Any]) -> None:
-        """One statement by key, committed: directly (see :meth:`_connect_direct`), or, if
-        the database is locked, through aiosqlite, which waits for the lock."""
+        """One statement by key, committed: directly, or through aiosqlite if the database
+        is locked.
+
+        Reading one session by its key, or writing it, takes SQLite 10–20 µs; a round trip
+        to aiosqlite's thread costs 60 µs when its thread is awake and 150 µs or more between
+        steps, when it has gone to sleep. So these statements (this and :meth:`_read`) run
+        directly on the event loop's thread. They never wait: if another connection holds
+        the lock (a ``/forget``, a prune, a migration, the checkpoint restarting the log),
+        SQLite says so at once and the statement goes through aiosqlite, which waits off the
+        event loop. Anything that can take long (scans, batches, transactions) uses
+        aiosqlite only.
+        """
         if self._direct is not None and not self._log_busy:
             try:
                 self._direct.execute(sql, params)
