@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,20 @@ class Polling:
     def run(self) -> asyncio.Task[None]:
         return asyncio.create_task(self.poller.run())
 
+    async def run_until(
+        self,
+        fake: FakeTelegram,
+        done: Callable[[], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> None:
+        """Poll until ``done()``, then stop and let the poller finish."""
+        task = self.run()
+        try:
+            await fake.wait_for(done, timeout=timeout)
+        finally:
+            self.stop.set()
+            await task
+
     async def inbox_ids(self) -> list[int]:
         await self.poller.intake.inbox.close()
         return [update_id for update_id, _ in await self.store.inbox()]
@@ -243,12 +257,7 @@ async def test_updates_left_in_the_inbox_by_a_crash_are_handled_first(
     left = message(41, FROM_ANYA, "до сбоя")
     await polling.store.inbox_add([(41, left.to_json())], 0.0)
     new = text_from(fake, fake.make_user(FROM_ANYA), "после")
-    task = polling.run()
-    try:
-        await fake.wait_for(lambda: len(polling.recorder.finished) == 2)
-    finally:
-        polling.stop.set()
-        await task
+    await polling.run_until(fake, lambda: len(polling.recorder.finished) == 2)
     assert polling.recorder.finished == [41, new]
     assert await polling.inbox_ids() == []
 
@@ -259,12 +268,7 @@ async def test_garbage_from_get_updates_never_stops_polling(
     fake.answer_next_raw("getUpdates", 200, "<html>502 Bad Gateway</html>")
     fake.fail_next("getUpdates", 502, "Bad Gateway")
     update_id = text_from(fake, fake.make_user(FROM_ANYA), "привет")
-    task = polling.run()
-    try:
-        await fake.wait_for(lambda: polling.recorder.finished == [update_id], timeout=15)
-    finally:
-        polling.stop.set()
-        await task
+    await polling.run_until(fake, lambda: polling.recorder.finished == [update_id], 15)
 
 
 async def test_a_cancelled_update_does_not_leave_the_dispatcher_stuck() -> None:
@@ -292,11 +296,6 @@ async def test_an_update_that_cannot_be_read_is_skipped_not_retried_forever(
     # A message without chat or date: python-telegram-bot cannot build it.
     broken = fake._queue({"message": {"message_id": 1, "text": "?"}})["update_id"]
     good = text_from(fake, fake.make_user(FROM_ANYA), "привет")
-    task = polling.run()
-    try:
-        await fake.wait_for(lambda: polling.recorder.finished == [good], timeout=15)
-    finally:
-        polling.stop.set()
-        await task
+    await polling.run_until(fake, lambda: polling.recorder.finished == [good], 15)
     assert f"update {broken} cannot be read" in caplog.text
     assert fake.confirmed_offset == good + 1

@@ -457,15 +457,7 @@ async def test_sigterm_in_the_middle_of_a_step_finishes_it_and_exits_cleanly(
     wal = db.with_name(db.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0  # the database was closed properly
 
-    proc = await started(fake, db)
-    try:
-        after = await anya.tap("Нет, уже закончилась")
-        assert "Что случилось?" in after.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
-    assert proc.returncode == 0
-    fake.assert_clean()
+    await continues_after_the_restart(fake, await started(fake, db), anya)
 
 
 async def test_kill_9_while_replying_is_finished_after_restart(
