@@ -26,6 +26,24 @@ from bot.storage import Reminder, SessionStore
 
 log = logging.getLogger(__name__)
 
+
+class NoPreview(LinkPreviewOptions):
+    """No link previews, as a default for every message the bot sends.
+
+    python-telegram-bot serialises the default options afresh for every message, by
+    reflection over their attributes; this is the same JSON, made once.
+    """
+
+    __slots__ = ("_json",)
+
+    def __init__(self) -> None:
+        super().__init__(is_disabled=True)
+        self._json: dict[str, Any] = super().to_dict()
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        return dict(self._json)
+
+
 PRUNE_EVERY_S = 3600.0
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -189,7 +207,7 @@ def build_application(
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=NoPreview(),
             )
         )
         .post_init(runtime.post_init)

@@ -7,6 +7,7 @@ modified", every callback query answered), and every test ends with ``assert_cle
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -114,6 +115,24 @@ async def test_full_conversation_for_each_box(
     with sqlite3.connect(bot.settings.database_path) as conn:
         outcomes = conn.execute("SELECT route, box FROM outcomes").fetchall()
     assert outcomes == [("deal_closed", BOX_IDS[form_label])]
+
+
+async def test_every_message_is_html_without_link_previews(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    await anya.tap("Нет, уже закончилась")
+    answer = await anya.tap("Посылка так и не пришла")
+    assert "buyer@aliexpress.com" in answer.text  # the answer has addresses and links
+    drawn = fake.calls_of("sendMessage") + fake.calls_of("editMessageText")
+    assert len(drawn) == 4
+    for call in drawn:
+        options = call.params.get("link_preview_options")
+        if isinstance(options, str):
+            options = json.loads(options)
+        assert options == {"is_disabled": True}, call
+        assert call.params.get("parse_mode") == "HTML", call
 
 
 ANSWER_BUTTONS = ["Готовый текст на английском", "Другая проблема", "Начать заново"]

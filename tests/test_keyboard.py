@@ -1,17 +1,21 @@
-"""The bot's own serialisation of inline keyboards sends exactly what python-telegram-bot
-would: the same JSON for every kind of button, row layout and text."""
+"""The bot's own serialisation of inline keyboards and of its link preview default sends
+exactly what python-telegram-bot would: the same JSON for every kind of button, row layout
+and text."""
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
+from bot.app import NoPreview
 from bot.handlers import Keyboard, keyboard
 from bot.render import Button, View
 
@@ -40,7 +44,54 @@ def test_a_keyboard_is_sent_as_python_telegram_bot_would_send_it(
     assert json.loads(sent["reply_markup"]) == json.loads(expected["reply_markup"])
     # Everything else (equality, the buttons themselves) is python-telegram-bot's own.
     assert ours == theirs
+    assert theirs == ours
     assert ours.inline_keyboard == theirs.inline_keyboard
+    assert ours == Keyboard(rows)
+    assert hash(ours) == hash(Keyboard(rows))
+    assert repr(Keyboard(rows)) == repr(theirs).replace("InlineKeyboardMarkup(", "Keyboard(", 1)
+
+
+@given(rows)
+def test_copies_and_pickles_of_a_keyboard_are_the_same_keyboard(
+    rows: list[tuple[Button, ...]],
+) -> None:
+    theirs = ptb_markup(rows)
+    for again in (
+        copy.copy(Keyboard(rows)),
+        copy.deepcopy(Keyboard(rows)),
+        pickle.loads(pickle.dumps(Keyboard(rows))),
+    ):
+        assert isinstance(again, Keyboard)
+        assert again == theirs
+        assert again.to_dict() == theirs.to_dict()
+
+
+def test_sending_a_keyboard_does_not_make_its_button_objects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[str] = []
+
+    def counted(text: str, **kwargs: object) -> InlineKeyboardButton:
+        made.append(text)
+        return InlineKeyboardButton(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("bot.handlers.InlineKeyboardButton", counted)
+    rows = [(Button("Да", data="v1:1:1:yes"), Button("Нет", data="v1:1:1:no"))]
+    ours = Keyboard(rows)
+    sent = RequestData([RequestParameter.from_input("reply_markup", ours)]).json_parameters
+    assert json.loads(sent["reply_markup"])["inline_keyboard"][0][1]["text"] == "Нет"
+    assert made == []
+    assert [b.text for b in ours.inline_keyboard[0]] == ["Да", "Нет"]
+    assert ours.inline_keyboard is ours.inline_keyboard  # made once
+    assert made == ["Да", "Нет"]
+
+
+def test_a_keyboard_cannot_be_changed() -> None:
+    ours = Keyboard([(Button("Да", data="v1:1:1:yes"),)])
+    with pytest.raises(AttributeError, match="can't be set"):
+        ours.inline_keyboard = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="no attribute 'buttons'"):
+        ours.buttons  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_a_view_without_buttons_has_no_keyboard() -> None:
@@ -56,3 +107,11 @@ def test_to_dict_hands_out_a_copy() -> None:
 def test_a_button_must_be_a_press_or_a_link() -> None:
     with pytest.raises(ValueError, match="neither data nor a link"):
         Keyboard([(Button("?"),)])
+
+
+def test_the_link_preview_default_is_sent_as_python_telegram_bot_would_send_it() -> None:
+    ours, theirs = NoPreview(), LinkPreviewOptions(is_disabled=True)
+    assert ours.to_dict() == theirs.to_dict() == {"is_disabled": True}
+    assert ours == theirs
+    ours.to_dict()["is_disabled"] = False
+    assert ours.to_dict() == {"is_disabled": True}
