@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -31,17 +31,23 @@ class NoPreview(LinkPreviewOptions):
     """No link previews, as a default for every message the bot sends.
 
     python-telegram-bot serialises the default options afresh for every message, by
-    reflection over their attributes; this is the same JSON, made once.
+    reflection over their attributes; this is the same JSON, made once. No ``__slots__``
+    of its own: PTB merges options passed with a message into the default by walking the
+    default's ``__slots__``, which must stay those of ``LinkPreviewOptions``.
     """
 
-    __slots__ = ("_json",)
+    _JSON: ClassVar[dict[str, Any]] = LinkPreviewOptions(is_disabled=True).to_dict()
 
     def __init__(self) -> None:
         super().__init__(is_disabled=True)
-        self._json: dict[str, Any] = super().to_dict()
 
     def to_dict(self, recursive: bool = True) -> dict[str, Any]:
-        return dict(self._json)
+        return dict(self._JSON)
+
+
+def defaults() -> Defaults:
+    """What every message of the bot is, unless it says otherwise: HTML, no link previews."""
+    return Defaults(parse_mode=ParseMode.HTML, link_preview_options=NoPreview())
 
 
 PRUNE_EVERY_S = 3600.0
@@ -204,12 +210,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.token.reveal())
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NoPreview(),
-            )
-        )
+        .defaults(defaults())
         .post_init(runtime.post_init)
         .post_shutdown(runtime.post_shutdown)
     )
