@@ -13,12 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.ext import ExtBot
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.app import NoPreview, defaults
 from bot.handlers import Keyboard, keyboard
 from bot.render import Button, View
+from tests.fake_telegram import FakeTelegram
+from tests.harness import Person
 
 labels = st.text(min_size=1, max_size=40)
 buttons = st.one_of(
@@ -118,37 +120,17 @@ def test_the_link_preview_default_is_sent_as_python_telegram_bot_would_send_it()
     assert ours.to_dict() == {"is_disabled": True}
 
 
-class Recorder(BaseRequest):
-    """A Bot API that keeps the parameters of each call and answers like Telegram."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, object]] = []
-
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **_: object
-    ) -> tuple[int, bytes]:
-        params = request_data.parameters if request_data else {}
-        self.sent.append(dict(params))
-        message = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "x"}
-        return 200, json.dumps({"ok": True, "result": message}).encode()
-
-
-async def test_link_options_given_with_a_message_are_merged_into_the_default() -> None:
-    request = Recorder()
-    bot = ExtBot("1:token", request=request, defaults=defaults())
-    await bot.send_message(1, "x", link_preview_options=LinkPreviewOptions(url="https://a.example"))
-    await bot.send_message(1, "y")
-    merged, default = (call["link_preview_options"] for call in request.sent)
-    assert merged == {"is_disabled": True, "url": "https://a.example"}
-    assert default == {"is_disabled": True}
-    assert [call["parse_mode"] for call in request.sent] == ["HTML", "HTML"]
+async def test_link_options_given_with_a_message_are_merged_into_the_default(
+    fake: FakeTelegram, anya: Person
+) -> None:
+    """PTB merges options passed with a message into the default by walking its slots."""
+    fake.send_text(anya.user, "привет")  # the chat exists once she has written
+    bot = ExtBot(fake.token, base_url=fake.base_url, defaults=defaults())
+    async with bot:
+        given = LinkPreviewOptions(url="https://a.example")
+        await bot.send_message(anya.chat_id, "x", link_preview_options=given)
+        await bot.send_message(anya.chat_id, "y")
+    sent = [call.params for call in fake.calls_of("sendMessage")]
+    options = [p["link_preview_options"] for p in sent]  # the fake decodes JSON fields
+    assert options == [{"is_disabled": True, "url": "https://a.example"}, {"is_disabled": True}]
+    assert [p["parse_mode"] for p in sent] == ["HTML", "HTML"]
