@@ -24,9 +24,10 @@ from telegram import (
     TelegramObject,
     Update,
 )
+from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -116,49 +117,71 @@ warnings.filterwarnings(
     category=PTBUserWarning,
 )
 
+#: What ``send_message`` and ``edit_message_text`` leave to the bot's ``Defaults`` (HTML,
+#: no link previews, …): PTB fills these in from them, as for its typed methods (which
+#: send all four with an edit too).
+_DEFAULTS: JSONDict = {
+    "parse_mode": DEFAULT_NONE,
+    "link_preview_options": DEFAULT_NONE,
+    "disable_notification": DEFAULT_NONE,
+    "protect_content": DEFAULT_NONE,
+}
+
 
 async def _draw(bot: ExtBot[None], method: str, params: JSONDict) -> object:
-    """Send (``sendMessage``) or redraw (``editMessageText``) a screen; Telegram's result as
-    plain JSON.
+    """Make a screen's Bot API call and return Telegram's result as plain JSON.
 
-    ``Bot.send_message`` and ``Bot.edit_message_text`` build a ``Message`` from Telegram's
-    reply: about 100 µs even for the benchmark's five-field message, a quarter of what a
-    button press costs, and more for a real one, which comes back whole, with the
-    screen's text, entities and keyboard. The bot only ever reads ``message_id`` from it.
-    The request is the same as theirs: the bot's defaults (HTML, no link previews) go in
-    as they would, and PTB's own request path serialises the keyboard, applies the rate
-    limiter and raises the same errors (``BadRequest`` for "message is not modified",
-    ``RetryAfter``, ``Forbidden``).
+    ``send_message`` and ``edit_message_text`` turn Telegram's reply into a ``Message``,
+    the costliest part of a button press (see the README's benchmarks), while the bot
+    reads only ``message_id`` from it. Otherwise the request is theirs: PTB fills in the
+    same defaults, serialises the keyboard, applies the rate limiter and raises the same
+    errors (``BadRequest`` for "message is not modified", ``RetryAfter``, ``Forbidden``).
+    The keyboards do not pass through ExtBot's cache of arbitrary callback data, which
+    this bot does not use: its callback data is plain text (:mod:`bot.callbacks`).
     """
-    defaults = bot.defaults
-    if defaults is not None:
-        params = {
-            "parse_mode": defaults.parse_mode,
-            "link_preview_options": defaults.link_preview_options,
-            **params,
-        }
-    data = {key: value for key, value in params.items() if value is not None}
-    return await bot.do_api_request(method, api_kwargs=data)
+    try:
+        return await bot.do_api_request(method, api_kwargs=params)
+    except EndPointNotFound as exc:
+        # do_api_request reports a rejected token as an unknown method; say what it is.
+        if isinstance(exc.__cause__, InvalidToken):
+            raise exc.__cause__ from None
+        raise
 
 
 async def send_screen(
     bot: ExtBot[None], chat_id: int, view: View, reply_to: int | None = None
 ) -> int:
-    """Send ``view`` as a new message (in reply to ``reply_to``); its message id."""
-    params: JSONDict = {"chat_id": chat_id, "text": view.text, "reply_markup": keyboard(view)}
+    """Send ``view`` as a new message (in reply to ``reply_to``); its message id.
+
+    A reply without one (which Telegram never sends) raises ``TelegramError``, after the
+    message may have been shown: then its keyboard is not remembered, and the person is
+    told something went wrong.
+    """
+    params: JSONDict = {
+        **_DEFAULTS,
+        "chat_id": chat_id,
+        "text": view.text,
+        "reply_markup": keyboard(view),
+    }
     if reply_to is not None:
         params["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
     sent = await _draw(bot, "sendMessage", params)
     message_id = sent.get("message_id") if isinstance(sent, dict) else None
-    if not isinstance(message_id, int):
-        raise TelegramError(f"sendMessage returned no message: {sent!r}")
+    if type(message_id) is not int:
+        raise TelegramError(f"sendMessage returned no message id (a {type(sent).__name__})")
     return message_id
 
 
 async def edit_screen(bot: ExtBot[None], chat_id: int, message_id: int, view: View) -> None:
     """Redraw message ``message_id`` as ``view``."""
-    params = {"chat_id": chat_id, "message_id": message_id, "text": view.text}
-    await _draw(bot, "editMessageText", {**params, "reply_markup": keyboard(view)})
+    params: JSONDict = {
+        **_DEFAULTS,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": view.text,
+        "reply_markup": keyboard(view),
+    }
+    await _draw(bot, "editMessageText", params)
 
 
 def private_link(bot_username: str) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.app import AnyApplication, inbox_of, running
 from bot.inbox import Inbox, Intake
@@ -30,6 +31,13 @@ LONG_POLL_S = 30
 #: Back-off after a failed getUpdates: doubled each time, up to the maximum.
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
+
+#: PTB warns that ``get_updates`` exists, but that is the call that failed (see
+#: _take_readable). Muted here, once: ``catch_warnings`` around the call would mute every
+#: warning of the process for as long as it waits, and is not safe across an ``await``.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.getUpdates' instead", category=PTBUserWarning
+)
 
 
 class Poller:
@@ -123,9 +131,7 @@ class Poller:
         if self.offset is not None:
             kwargs["offset"] = self.offset
         bot = self.application.bot
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PTB prefers get_updates: the call that failed
-            raw = await bot.do_api_request("getUpdates", api_kwargs=kwargs)
+        raw = await bot.do_api_request("getUpdates", api_kwargs=kwargs)
         if not isinstance(raw, list) or not raw:
             return
         updates = []
