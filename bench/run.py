@@ -75,7 +75,11 @@ class InProcessRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         self.calls += 1
         name = url.rsplit("/", 1)[-1]
-        params = request_data.parameters if request_data else {}
+        status, body = self.answer(name, request_data.parameters if request_data else {})
+        return status, json.dumps(body).encode()
+
+    def answer(self, name: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body Telegram would give for Bot API method ``name``."""
         result: Any = True
         if name == "getMe":
             result = BOT_USER
@@ -91,7 +95,7 @@ class InProcessRequest(BaseRequest):
                 "from": BOT_USER,
                 "text": "x",
             }
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        return 200, {"ok": True, "result": result}
 
 
 # ---- updates ---------------------------------------------------------------------------------

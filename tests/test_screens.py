@@ -4,15 +4,14 @@ only Telegram's reply is not turned into a ``Message``."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from telegram import ReplyParameters
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Defaults, ExtBot
-from telegram.request import BaseRequest, RequestData
 
+from bench.run import InProcessRequest
 from bot.app import defaults
 from bot.handlers import edit_screen, keyboard, send_screen
 from bot.i18n import Html
@@ -27,11 +26,13 @@ WITH_KEYBOARD = View(
 )
 
 
-class Recorder(BaseRequest):
-    """Records each call's method and parameters; answers with ``reply`` (status, body)."""
+class Recorder(InProcessRequest):
+    """Records each call's method and the parameters PTB sends with it; answers with
+    ``result``, or with ``status`` and ``body`` when set."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        super().__init__()
+        self.sent: list[tuple[str, dict[str, Any]]] = []
         self.result: object = {
             "message_id": 7,
             "date": 0,
@@ -41,34 +42,11 @@ class Recorder(BaseRequest):
         self.status = 200
         self.body: dict[str, Any] | None = None
 
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        name = url.rsplit("/", 1)[-1]
+    def answer(self, name: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if name == "getMe":
-            user = {"id": 123, "is_bot": True, "first_name": "Bot", "username": "bot"}
-            return 200, json.dumps({"ok": True, "result": user}).encode()
-        parameters = dict(request_data.json_parameters) if request_data else {}
-        self.calls.append((name, parameters))
-        body = self.body or {"ok": True, "result": self.result}
-        return self.status, json.dumps(body).encode()
+            return super().answer(name, params)
+        self.sent.append((name, dict(params)))
+        return self.status, self.body or {"ok": True, "result": self.result}
 
 
 @pytest.fixture
@@ -106,7 +84,7 @@ async def test_a_screen_is_sent_as_send_message_sends_it(
     typed = await bot.send_message(
         CHAT, view.text, reply_markup=keyboard(view), reply_parameters=parameters
     )
-    (ours, theirs) = recorder.calls
+    (ours, theirs) = recorder.sent
     assert ours == theirs
     assert ours[0] == "sendMessage"
     assert ours[1]["parse_mode"] == bot.defaults.parse_mode if bot.defaults else None
@@ -119,7 +97,7 @@ async def test_a_screen_is_redrawn_as_edit_message_text_redraws_it(
 ) -> None:
     await edit_screen(bot, CHAT, 5, view)
     await bot.edit_message_text(view.text, chat_id=CHAT, message_id=5, reply_markup=keyboard(view))
-    (ours, theirs) = recorder.calls
+    (ours, theirs) = recorder.sent
     assert ours == theirs
     assert ours[0] == "editMessageText"
     assert ("reply_markup" in ours[1]) == bool(view.keyboard)
