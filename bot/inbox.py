@@ -30,13 +30,18 @@ class Inbox:
         self.store = store
         self.bot = bot
         self._done: list[int] = []
-        self._open: set[int] = set()  # accepted, not handled yet
+        self._open: set[int] = set()  # accepted, kept until the reply is out
+        self._unfinished: set[int] = set()  # accepted, handling not over yet
         self._flushing: asyncio.Task[None] | None = None
 
     @property
     def pending(self) -> int:
-        """Updates accepted (or left from before) and not handled yet."""
-        return len(self._open)
+        """Updates accepted (or left from before) whose handling is not over.
+
+        That includes an update whose reply is out and which is let go already, while the
+        bot still tidies up after it (removes an old keyboard, say).
+        """
+        return len(self._unfinished)
 
     async def accept(self, updates: Sequence[Update]) -> None:
         """Keep ``updates`` until handled; returns once they are committed."""
@@ -45,6 +50,12 @@ class Inbox:
             time.time(),
         )
         self._open.update(u.update_id for u in updates)
+        self._unfinished.update(u.update_id for u in updates)
+
+    def finished(self, update_id: int) -> None:
+        """``update_id``'s handling is over: let it go, if its reply did not already."""
+        self._unfinished.discard(update_id)
+        self.done(update_id)
 
     def done(self, update_id: int) -> None:
         """``update_id`` has been handled: remove it, in the background, soon.
@@ -97,6 +108,7 @@ class Inbox:
             if update is not None:
                 updates.append(update)
                 self._open.add(update.update_id)
+                self._unfinished.add(update.update_id)
         if updates:
             log.info("%d updates from before the restart are handled first", len(updates))
         return updates
@@ -107,7 +119,7 @@ class Intake:
 
     def __init__(self, inbox: Inbox, process: Callable[[Update], Awaitable[None]]) -> None:
         self.inbox = inbox
-        self.dispatcher = Dispatcher(process, on_done=inbox.done)
+        self.dispatcher = Dispatcher(process, on_done=inbox.finished)
 
     async def resume(self) -> None:
         """Queue the updates left in the inbox from before a crash or stop."""

@@ -34,7 +34,8 @@ class Bot:
         fake.busy_checks.append(self.busy)
 
     def busy(self) -> bool:
-        """Updates accepted from the fake and not handled yet (waiting out a 429, say)."""
+        """Updates accepted from the fake whose handling is not over: waiting out a 429, say,
+        or tidying up after a reply that is out already."""
         inbox = self.app.bot_data.get(INBOX) if self.app is not None else None
         return isinstance(inbox, Inbox) and inbox.pending > 0
 

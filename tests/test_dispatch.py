@@ -251,6 +251,29 @@ async def test_stopping_finishes_what_was_accepted_before_confirming(
     assert await polling.inbox_ids() == []
 
 
+async def test_an_update_is_pending_until_its_handling_is_over_not_until_its_reply(
+    fake: FakeTelegram, polling: Polling
+) -> None:
+    recorder, inbox = polling.recorder, polling.poller.intake.inbox
+    update_id = text_from(fake, fake.make_user(FROM_ANYA), "нет")
+    gate = recorder.hold(update_id)
+    task = polling.run()
+    try:
+        await fake.wait_for(lambda: recorder.started == [update_id])
+        assert inbox.pending == 1
+        inbox.done(update_id)  # its reply is out: the inbox lets it go …
+        await inbox.close()
+        assert await polling.inbox_ids() == []
+        assert inbox.pending == 1  # … while the bot still tidies up after it
+        gate.set()
+        await fake.wait_for(lambda: recorder.finished == [update_id])
+        assert inbox.pending == 0
+    finally:
+        gate.set()
+        polling.stop.set()
+        await task
+
+
 async def test_updates_left_in_the_inbox_by_a_crash_are_handled_first(
     fake: FakeTelegram, polling: Polling
 ) -> None:
