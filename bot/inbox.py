@@ -58,7 +58,8 @@ class Inbox:
         self.done(update_id)
 
     def done(self, update_id: int) -> None:
-        """``update_id`` has been handled: remove it, in the background, soon.
+        """Let ``update_id`` go: its reply is out (the transport says so at once) or its
+        handling is over (see :meth:`finished`). Removed from SQLite in the background, soon.
 
         Removals that come while one is running are done together next, so under load a
         removal costs one statement for many updates.
