@@ -1,8 +1,9 @@
 """Dates as buyers type them: «25.12.2026», «25.12», «25-го декабря», «через 2 недели», «12».
 
-Pure. ``parse_end`` reads when buyer protection ends (a date ahead, or a time left);
-``parse_past`` reads when receipt was confirmed (a date behind, or a time ago). Both answer
-with a :class:`Reading`: the date, or why there is none (nothing read, or out of range).
+Pure. ``parse_end`` reads when buyer protection ends (a date ahead, or a time left; or, when it has
+ended already, the day it ended); ``parse_past`` reads when the order completed (a date
+behind, or a time ago). Both answer with a :class:`Reading`: the date, or why there is none
+(nothing read, or out of range).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Problem(StrEnum):
 class Reading:
     day: date | None
     problem: Problem | None = None
+    #: ``parse_end`` of a day that has passed (``problem`` is PAST): protection ended then.
+    ended: date | None = None
 
 
 def _make(year: int, month: int, day: int) -> date | None:
@@ -86,8 +89,9 @@ def _month(word: str) -> int | None:
     return _MONTHS.get(word[:3])
 
 
-def _explicit(text: str, today: date, ahead: bool) -> date | None:
-    """A written date; without a year, the nearest one on the expected side of today."""
+def _explicit(text: str, today: date, ahead: bool | None) -> date | None:
+    """A written date; without a year, the nearest one on the expected side of today
+    (``ahead=None``: the nearest one on either side)."""
     raw = text.strip().lower().replace("ё", "е")
     if iso := _ISO.search(raw):
         return _make(int(iso[1]), int(iso[2]), int(iso[3]))
@@ -108,6 +112,10 @@ def _explicit(text: str, today: date, ahead: bool) -> date | None:
     candidate = _make(today.year, month, day)
     if candidate is None:
         return None
+    if ahead is None:
+        years = (today.year - 1, today.year, today.year + 1)
+        options = [d for d in (_make(y, month, day) for y in years) if d is not None]
+        return min(options, key=lambda d: abs((d - today).days))
     if ahead and candidate < today:
         return _make(today.year + 1, month, day)
     if not ahead and candidate > today:
@@ -119,8 +127,12 @@ def _days(words: str) -> int | None:
     """A span of time in days: «12», «12 дней», «2 недели», «через неделю», «месяц»."""
     if amount := _AMOUNT.search(words):
         unit = amount[2] or ""
-        scale = next((n for prefix, n in _UNIT_DAYS.items() if unit.startswith(prefix)), 1)
-        return int(amount[1]) * scale
+        scale = next((n for prefix, n in _UNIT_DAYS.items() if unit.startswith(prefix)), None)
+        if scale is None and unit:
+            # «30 дикабря»: a misspelt month, not 30 days. A misread date is worse than a
+            # question asked again.
+            return None
+        return int(amount[1]) * (scale or 1)
     for phrase, days in sorted(_WORD_AMOUNTS.items(), key=lambda item: -len(item[0])):
         if f" {phrase} " in f" {words} ":
             return days
@@ -141,13 +153,25 @@ def _relative(text: str, today: date, ahead: bool) -> date | None:
     return today + timedelta(days=days) if ahead else today - timedelta(days=days)
 
 
+#: Words that put a span of time behind today: «5 дней назад», «5 days ago».
+_AGO = frozenset({"назад", "ago"})
+
+
 def parse_end(text: str, today: date) -> Reading:
-    """When buyer protection ends: a date not in the past and not absurdly far."""
-    found = _explicit(text, today, ahead=True) or _relative(text, today, ahead=True)
+    """When buyer protection ends: a date not in the past and not absurdly far.
+
+    A date without a year is the nearest such day («30.11» on 4 December is 30 November,
+    four days ago, not a year ahead); a day that has passed within a year is read as the
+    day protection ended (``ended``).
+    """
+    behind = not _AGO.isdisjoint(normalize(text).split())
+    found = _explicit(text, today, ahead=None) or _relative(text, today, ahead=not behind)
     if found is None:
         return Reading(None, Problem.UNREAD)
+    if found < today - timedelta(days=MAX_BEHIND_DAYS):
+        return Reading(None, Problem.TOO_FAR)
     if found < today:
-        return Reading(None, Problem.PAST)
+        return Reading(None, Problem.PAST, ended=found)
     if found > today + timedelta(days=MAX_AHEAD_DAYS):
         return Reading(None, Problem.TOO_FAR)
     return Reading(found)

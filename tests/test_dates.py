@@ -56,15 +56,35 @@ def test_nonsense_end_is_not_read(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("вчера", Problem.PAST),
-        ("1.1.2020", Problem.PAST),
-        ("20.11.2026", Problem.PAST),
+        ("1.1.2020", Problem.TOO_FAR),
         ("999", Problem.TOO_FAR),
         ("через 7 месяцев", Problem.TOO_FAR),
+        ("30 дикабря", Problem.UNREAD),  # a misspelt month is not «30 days»
+        ("15 числа", Problem.UNREAD),
     ],
 )
 def test_impossible_end_says_why(text: str, problem: Problem) -> None:
     assert parse_end(text, TODAY) == Reading(None, problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "ended"),
+    [
+        ("вчера", date(2026, 11, 24)),
+        ("20.11.2026", date(2026, 11, 20)),
+        ("20.11", date(2026, 11, 20)),  # the nearest 20 November, not next year's
+        ("5 дней назад", date(2026, 11, 20)),
+        ("закончилась 5 дней назад", date(2026, 11, 20)),
+        ("5 days ago", date(2026, 11, 20)),
+    ],
+)
+def test_a_protection_end_that_has_passed_is_the_day_it_ended(text: str, ended: date) -> None:
+    assert parse_end(text, TODAY) == Reading(None, Problem.PAST, ended=ended)
+
+
+def test_a_day_without_a_year_is_the_nearest_one() -> None:
+    assert parse_end("10.01", TODAY) == Reading(date(2027, 1, 10))  # ahead, not last January
+    assert parse_end("25 декабря", TODAY) == Reading(date(2026, 12, 25))
 
 
 @pytest.mark.parametrize(
