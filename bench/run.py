@@ -156,10 +156,10 @@ class Updates:
 
 
 def conversation(updates: Updates, user_id: int) -> list[dict[str, Any]]:
-    """/complaint → «Нет» → «Нет / сделка закрыта» → «Посылка так и не пришла»."""
+    """/complaint → «Да» → «15 дней назад или раньше» → «Посылка так и не пришла»."""
     return [
         updates.text(user_id, "/complaint", command=True),
-        updates.press(user_id, f"v1:{user_id}:1:no"),
+        updates.press(user_id, f"v1:{user_id}:1:yes"),
         updates.press(user_id, f"v1:{user_id}:2:no"),
         updates.press(user_id, f"v1:{user_id}:3:p.not_arrived"),
     ]
@@ -342,10 +342,10 @@ async def main():
     recent = measured[-1000:]
     start = time.perf_counter()
     for uid in recent:
-        await press(uid, f"v1:{{uid}}:3:p.not_arrived")
+        await press(uid, f"v1:{{uid}}:3:no")
     warm_ms = (time.perf_counter() - start) * 1000 / len(recent)
     stored = await store.get(measured[-1], measured[-1])
-    assert stored is not None and stored.step.value == "answer", stored
+    assert stored is not None and stored.step.value == "problem", stored
     rss = rss_mb()
     await store.close()
     print(json.dumps({{"step_ms": step_ms, "warm_step_ms": warm_ms, "rss_mb": rss}}))

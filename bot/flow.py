@@ -7,10 +7,14 @@ The decision it walks (``../shared/domain.md``)::
 
     confirmed receipt?
     ├─ no ── protection still running? ── yes → dispute now; complaint not needed
-    │                                  ├─ no / deal closed → complaint
+    │                                  ├─ no: the order completed by itself → when? (below)
     │                                  └─ don't know → how to read the countdown, ask again
-    └─ yes ── fewer than 15 days ago? ── yes → dispute still possible; complaint as plan B
-                                     └─ no / don't know → complaint
+    ├─ yes: the order completed → when? (a date, "5 дней назад", or a button)
+    │        ├─ fewer than 15 days ago → dispute still possible, by the date; complaint plan B
+    │        ├─ 15 days ago or more → complaint
+    │        └─ don't remember → where to look on the order page, ask again
+    └─ don't know → where to look on the order page, ask again
+    money charged but the order unpaid (a button, or typed at any question) → payment advice
     then: what went wrong? → one of the six boxes
 """
 
@@ -25,7 +29,7 @@ from enum import StrEnum
 from bot import dates
 from bot.dates import buyer_date
 from bot.guide import Guide, GuideError
-from bot.matching import Matcher
+from bot.matching import Matcher, normalize
 
 
 class Step(StrEnum):
@@ -43,15 +47,19 @@ class Step(StrEnum):
     DEADLINE_SET = "deadline_set"  # the dates worked out
     REMINDED = "reminded"  # reminders planned
     TEXT = "text"  # a ready English text for the form or the dispute
+    UNPAID = "unpaid"  # money charged, the order shows as unpaid: the payment advice
+    SOURCES = "sources"  # the sources behind the screen it was opened from
 
 
 class Route(StrEnum):
     """Why the buyer ended up on the complaint path. Stored with the outcome."""
 
-    DEAL_CLOSED = "deal_closed"  # receipt not confirmed, protection over or deal closed
-    LATE = "late"  # receipt confirmed 15+ days ago, or the buyer does not know when
-    PLAN_B = "plan_b"  # receipt confirmed less than 15 days ago: a dispute comes first
+    # Stored by earlier versions ("protection over" meant "complaint"); no longer chosen.
+    DEAL_CLOSED = "deal_closed"
+    LATE = "late"  # the order completed 15 or more days ago
+    PLAN_B = "plan_b"  # the order completed less than 15 days ago: a dispute comes first
     ANYWAY = "anyway"  # protection still running: a dispute is better, shown on request
+    UNPAID = "unpaid"  # money charged, the order unpaid: the payment advice
 
 
 class Notice(StrEnum):
@@ -59,6 +67,8 @@ class Notice(StrEnum):
 
     REASK = "reask"  # typed text matched no choice
     COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
+    STATUS_HELP = "status_help"  # where to see whether the order is completed
+    DATE_HELP = "date_help"  # where to see when the order completed
     DATE_REASK = "date_reask"  # typed text that is not a date
     DATE_PAST = "date_past"  # protection that ended already
     STALE = "stale"  # a button of a question that was already answered
@@ -77,6 +87,8 @@ class ScreenKind(StrEnum):
     DEADLINE_SET = "deadline_set"
     REMINDED = "reminded"
     TEXT = "text"
+    UNPAID = "unpaid"
+    SOURCES = "sources"  # the sources behind a screen (a step, or /sources)
     REMINDERS = "reminders"  # /reminders: the list, a cancel button each
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     HELP = "help"
@@ -104,10 +116,18 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
     "other",
 )
 DEADLINE, REMIND, TEXT, BACK = "deadline", "remind", "text", "back"
+UNPAID, SOURCES = "unpaid", "src"
 #: answers: what the ready text is for, the step to go back to, the order number typed.
 TEXT_FOR, TEXT_FROM, ORDER = "text_for", "text_from", "order"
 #: answers: the step /deadline was asked from, to go back to.
 BACK_TO = "back_to"
+#: answers: the step the sources were opened from, to go back to.
+SOURCES_FROM = "sources_from"
+#: answers: how the order completed (CONFIRMED or COUNTDOWN), and on which day (ISO).
+COMPLETED_VIA, COMPLETED_ON = "completed_via", "completed_on"
+CONFIRMED, COUNTDOWN = "confirmed", "countdown"
+#: Typed words that compare ("меньше 15 дней") answer the 15-day question; they are no date.
+_COMPARING = frozenset({"меньше", "менее", "больше", "более", "less", "more", "over", "under"})
 _ORDER_NUMBER = re.compile(r"\d{6,20}")
 REMINDER_PREFIX = "rm."
 #: Reminder ids are SQLite row ids: a larger number on a button is no reminder of ours
@@ -117,10 +137,13 @@ MAX_REMINDER_ID = 2**63 - 1
 REMIND_DAYS_BEFORE = (3, 1)
 REMIND_AT_UTC = time(7, 0)
 PROBLEM_PREFIX = "p."
-#: answers: which date /deadline asked for, and the last day worked out from it (ISO).
+#: answers: which date /deadline asked for, and the last day worked out from it (ISO):
+#: PROTECTION, the end of buyer protection; CONFIRMED_ON, the last day of a dispute after
+#: the order completed (the name is older than the countdown's path to it).
 DEADLINE_KIND, DEADLINE_END = "deadline_kind", "deadline_end"
 PROTECTION, CONFIRMED_ON = "protection", "confirmed_on"
-#: A dispute stays possible this long after receipt is confirmed (domain.md).
+#: A dispute stays possible this long after the order completes, by a confirmation of
+#: receipt or by the protection countdown running out (domain.md, S1–S3).
 DISPUTE_AFTER_CONFIRM_DAYS = 15
 LANGUAGE_PREFIX = "lang."
 FORGET_YES, FORGET_NO = "forget.yes", "forget.no"
@@ -128,6 +151,10 @@ FORGET_YES, FORGET_NO = "forget.yes", "forget.no"
 MENU_SEQ = 0
 #: The answers key of a problem described before the questions.
 HINT = "hint"
+#: The problem (in data/guide.toml) of money charged for an order that shows as unpaid.
+UNPAID_PROBLEM = "unpaid"
+#: Questions where typed words may describe the problem instead of answering.
+_ASKS_ABOUT_THE_ORDER = frozenset({Step.START, Step.CONFIRMED, Step.PROTECTION, Step.RECENT})
 #: Telegram keeps an unconfirmed update for 24 hours.
 REDELIVERY_WINDOW_S = 24 * 3600
 
@@ -215,16 +242,20 @@ def reminder_times(end: date, now: float) -> list[float]:
 
 _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
     Step.START: (BEGIN,),
-    Step.CONFIRMED: (YES, NO),
+    Step.CONFIRMED: (YES, NO, IDK, UNPAID),
     Step.PROTECTION: (YES, NO, IDK),
     Step.RECENT: (YES, NO, IDK),
-    Step.DISPUTE: (DEADLINE, TEXT, COMPLAINT, RESTART),
+    Step.DISPUTE: (DEADLINE, REMIND, TEXT, COMPLAINT, SOURCES, RESTART),
     Step.TEXT: (BACK, RESTART),
     Step.DEADLINE: (RESTART,),
-    Step.DEADLINE_SET: (REMIND, RESTART),
+    Step.DEADLINE_SET: (REMIND, BACK, SOURCES, RESTART),
     Step.REMINDED: (RESTART,),
-    Step.ANSWER: (TEXT, OTHER, RESTART),
+    Step.ANSWER: (TEXT, OTHER, SOURCES, RESTART),
+    Step.UNPAID: (SOURCES, RESTART),
+    Step.SOURCES: (BACK, RESTART),
 }
+#: The steps that give advice: each has a «Sources» button.
+ANSWER_STEPS = frozenset({Step.DISPUTE, Step.ANSWER, Step.UNPAID, Step.DEADLINE_SET})
 
 
 class Flow:
@@ -261,12 +292,21 @@ class Flow:
         """The buttons of the step ``session`` is at, in order."""
         if session.step is Step.PROBLEM:
             return self._problem_choices
+        answers = session.answers
         if session.step is Step.DEADLINE_SET:
             # Reminders only while one can still come; Back to the advice it came from.
-            end = date.fromisoformat(session.answers[DEADLINE_END])
+            end = date.fromisoformat(answers[DEADLINE_END])
             remind = (REMIND,) if reminder_times(end, session.updated_at) else ()
-            back = (BACK,) if BACK_TO in session.answers else ()
-            return (*remind, *back, RESTART)
+            back = (BACK,) if BACK_TO in answers else ()
+            return (*remind, *back, SOURCES, RESTART)
+        if session.step is Step.DISPUTE:
+            # The last day known: reminders straight away; else a button to work it out.
+            if DEADLINE_END in answers:
+                end = date.fromisoformat(answers[DEADLINE_END])
+                dates_ = (REMIND,) if reminder_times(end, session.updated_at) else ()
+            else:
+                dates_ = (DEADLINE,)
+            return (*dates_, TEXT, COMPLAINT, SOURCES, RESTART)
         return _QUESTION_CHOICES.get(session.step, ())
 
     def screen(self, session: Session, notice: Notice | None = None) -> Screen:
@@ -281,6 +321,8 @@ class Flow:
             Step.DEADLINE_SET: ScreenKind.DEADLINE_SET,
             Step.REMINDED: ScreenKind.REMINDED,
             Step.TEXT: ScreenKind.TEXT,
+            Step.UNPAID: ScreenKind.UNPAID,
+            Step.SOURCES: ScreenKind.SOURCES,
         }.get(session.step, ScreenKind.QUESTION)
         return Screen(kind, session.step, self.choices(session), notice)
 
@@ -308,6 +350,12 @@ class Flow:
 
     def help(self) -> Transition:
         return Transition(Screen(ScreenKind.HELP))
+
+    def sources(self, session: Session | None) -> Transition:
+        """``/sources``: the sources behind the advice on screen (all of them outside one);
+        a message of its own, the conversation stays where it is."""
+        step = session.step if session is not None and session.active else None
+        return Transition(Screen(ScreenKind.SOURCES, step))
 
     def hint(self, session: Session | None) -> Transition:
         """Something the bot cannot read (a sticker, a photo, an unknown command)."""
@@ -385,13 +433,26 @@ class Flow:
         if replayed := self._replayed(session, ctx):
             return replayed
         idle = session is None or not session.active
-        if idle or (session is not None and session.step is Step.START):
+        asking = session is not None and session.step in _ASKS_ABOUT_THE_ORDER
+        if idle or asking:
             problem = self._match_problem(self._problem_matcher, text)
-            if problem is not None and problem.startswith(PROBLEM_PREFIX):
+            if problem == PROBLEM_PREFIX + UNPAID_PROBLEM:  # no question applies to it
+                return self._unpaid(session, ctx, fresh=idle)
+            if (
+                (idle or (session and session.step is Step.START))
+                and problem
+                and (problem.startswith(PROBLEM_PREFIX))
+            ):
                 hint = {HINT: problem.removeprefix(PROBLEM_PREFIX)}
                 return self._move(session, ctx, Step.CONFIRMED, answers=hint, fresh=True)
         if idle or session is None:
             return self.greet(session, ctx)
+        if session.step is Step.RECENT and not _COMPARING.intersection(normalize(text).split()):
+            reading = dates.parse_past(text, buyer_date(ctx.now))
+            if reading.day is not None:
+                return self._completed_on(session, reading.day, ctx)
+            if reading.problem is not dates.Problem.UNREAD:
+                return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_REASK)
         if session.step is Step.TEXT and (number := _ORDER_NUMBER.search(text.replace(" ", ""))):
             answers = {**session.answers, ORDER: number[0]}
             return self._move(session, ctx, Step.TEXT, answers=answers)
@@ -421,10 +482,8 @@ class Flow:
         it was confirmed), then work out the dates that matter."""
         if replayed := self._replayed(session, ctx):
             return replayed
-        kind = PROTECTION
-        if session is not None and session.active and session.answers.get("confirmed") == YES:
-            kind = CONFIRMED_ON
-        return self._ask_date(session, ctx, kind)
+        completed = session is not None and session.active and COMPLETED_VIA in session.answers
+        return self._ask_date(session, ctx, CONFIRMED_ON if completed else PROTECTION)
 
     def _ask_date(self, session: Session | None, ctx: Context, kind: str) -> Transition:
         answers = dict(session.answers) if session is not None and session.active else {}
@@ -437,19 +496,52 @@ class Flow:
 
     def _read_date(self, session: Session, text: str, ctx: Context) -> Transition:
         today = buyer_date(ctx.now)
-        if session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
+        answers = dict(session.answers)
+        if answers.get(DEADLINE_KIND) == CONFIRMED_ON:
             reading = dates.parse_past(text, today)
-            confirmed = reading.day
-            end = confirmed + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS) if confirmed else None
+            completed = reading.day
         else:
             reading = dates.parse_end(text, today)
-            end = reading.day
-        if end is None:
-            past = reading.problem is dates.Problem.PAST
-            notice = Notice.DATE_PAST if past else Notice.DATE_REASK
-            return self._move(session, ctx, Step.DEADLINE, notice=notice)
-        answers = {**session.answers, DEADLINE_END: end.isoformat()}
+            completed = reading.ended  # protection that ran out: the order completed then
+            if reading.day is not None and completed is None:
+                answers[DEADLINE_END] = reading.day.isoformat()
+                return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
+            if completed is not None:
+                answers[DEADLINE_KIND] = CONFIRMED_ON
+                answers[COMPLETED_VIA] = COUNTDOWN
+        if completed is None:
+            return self._move(session, ctx, Step.DEADLINE, notice=Notice.DATE_REASK)
+        end = completed + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS)
+        answers[COMPLETED_ON] = completed.isoformat()
+        answers[DEADLINE_END] = end.isoformat()
         return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
+
+    def _completed_on(self, session: Session, day: date, ctx: Context) -> Transition:
+        """The order completed on ``day``: a dispute until 15 days after, then a complaint."""
+        end = day + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS)
+        answers = {
+            **session.answers,
+            COMPLETED_ON: day.isoformat(),
+            DEADLINE_KIND: CONFIRMED_ON,
+            DEADLINE_END: end.isoformat(),
+        }
+        if end >= buyer_date(ctx.now):
+            return self._move(session, ctx, Step.DISPUTE, answers=answers)
+        return self._to_problem(session, ctx, answers, Route.LATE)
+
+    def _unpaid(self, session: Session | None, ctx: Context, *, fresh: bool = False) -> Transition:
+        """Money charged, the order unpaid: the payment advice, whatever was asked."""
+        return self._move(
+            session,
+            ctx,
+            Step.UNPAID,
+            answers={} if fresh or session is None else session.answers,
+            fresh=fresh,
+            route=Route.UNPAID,
+            problem=UNPAID_PROBLEM,
+            box=self.guide.problem(UNPAID_PROBLEM).box.id,
+            outcome_at=ctx.now,
+        )
 
     def _match(self, step: Step, text: str) -> str | None:
         if step is Step.PROBLEM:
@@ -483,17 +575,30 @@ class Flow:
             return self._move(session, ctx, Step.CONFIRMED, answers={}, fresh=True)
         if step is Step.START and choice == BEGIN:
             return self._move(session, ctx, Step.CONFIRMED, answers={}, fresh=True)
+        if choice == UNPAID or choice == PROBLEM_PREFIX + UNPAID_PROBLEM:
+            return self._unpaid(session, ctx)
+        if choice == SOURCES:
+            return self._move(session, ctx, Step.SOURCES, answers={**answers, SOURCES_FROM: step})
+        if step is Step.SOURCES:  # the only other choice there is BACK
+            return self._move(session, ctx, Step(answers.get(SOURCES_FROM, Step.CONFIRMED)))
         if step is Step.CONFIRMED:
-            next_step = Step.RECENT if choice == YES else Step.PROTECTION
-            return self._move(session, ctx, next_step, answers={**answers, "confirmed": choice})
+            if choice == IDK:
+                return self._move(session, ctx, Step.CONFIRMED, notice=Notice.STATUS_HELP)
+            if choice == YES:
+                answered = {**answers, "confirmed": YES, COMPLETED_VIA: CONFIRMED}
+                return self._move(session, ctx, Step.RECENT, answers=answered)
+            return self._move(session, ctx, Step.PROTECTION, answers={**answers, "confirmed": NO})
         if step is Step.PROTECTION:
             answered = {**answers, "protection": choice}
             if choice == YES:
                 return self._move(session, ctx, Step.DISPUTE, answers=answered)
-            if choice == NO:
-                return self._to_problem(session, ctx, answered, Route.DEAL_CLOSED)
+            if choice == NO:  # the countdown ran out: the order completed by itself
+                answered[COMPLETED_VIA] = COUNTDOWN
+                return self._move(session, ctx, Step.RECENT, answers=answered)
             return self._move(session, ctx, Step.PROTECTION, notice=Notice.COUNTDOWN_HELP)
         if step is Step.RECENT:
+            if choice == IDK:
+                return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_HELP)
             answered = {**answers, "recent": choice}
             if choice == YES:
                 return self._move(session, ctx, Step.DISPUTE, answers=answered)
@@ -506,14 +611,14 @@ class Flow:
             return self._move(session, ctx, Step(answers.get(TEXT_FROM, Step.ANSWER.value)))
         if step is Step.DEADLINE_SET and choice == BACK:
             return self._move(session, ctx, Step(answers[BACK_TO]))
-        if step is Step.DEADLINE_SET and choice == REMIND:
+        if step in (Step.DEADLINE_SET, Step.DISPUTE) and choice == REMIND:
             moved = self._move(session, ctx, Step.REMINDED)
             return replace(moved, action=Action(ADD_REMINDERS))
         if step is Step.DISPUTE and choice == DEADLINE:
-            kind = CONFIRMED_ON if answers.get("confirmed") == YES else PROTECTION
+            kind = CONFIRMED_ON if COMPLETED_VIA in answers else PROTECTION
             return self._ask_date(session, ctx, kind)
         if step is Step.DISPUTE:  # the only other choice there is COMPLAINT
-            route = Route.PLAN_B if answers.get("confirmed") == YES else Route.ANYWAY
+            route = Route.PLAN_B if COMPLETED_VIA in answers else Route.ANYWAY
             return self._to_problem(session, ctx, answers, route)
         if choice == OTHER:  # on the answer screen
             return self._move(session, ctx, Step.PROBLEM)
@@ -534,6 +639,8 @@ class Flow:
     ) -> Transition:
         """Ask what went wrong, unless the buyer said so in their first message."""
         hinted = answers.get(HINT)
+        if hinted == UNPAID_PROBLEM:
+            return self._unpaid(session, ctx)
         if hinted and self.guide.has_problem(hinted):
             routed = replace(session, route=route, answers=answers)
             return self._choose(replace(routed, step=Step.PROBLEM), PROBLEM_PREFIX + hinted, ctx)

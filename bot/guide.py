@@ -1,7 +1,12 @@
-"""The complaint guide: boxes, problems, steps and addresses, loaded from ``data/guide.toml``.
+"""The complaint guide: boxes, problems, steps, addresses and the facts about AliExpress,
+loaded from ``data/guide.toml``, with the sources behind them from ``data/sources.toml``.
 
-Pure: no ``telegram`` import, no I/O beyond reading the file once. Sentences stay in English
+Pure: no ``telegram`` import, no I/O beyond reading the files once. Sentences stay in English
 source form here; :mod:`bot.render` translates them through the catalogs.
+
+Every statement about AliExpress is a :class:`Statement`: its text and the ids of the sources
+that say it (``seed`` for the guide the bot started from). Loading refuses a statement without
+a source, or naming a source that is not in ``data/sources.toml``.
 """
 
 from __future__ import annotations
@@ -24,13 +29,38 @@ BOX_CONTEXT = "box"
 READY_TEXT_CONTEXT = "ready-text"
 
 
+#: The source id of the seed guide itself.
+SEED = "seed"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A public page a statement comes from, as it was read on ``checked``."""
+
+    id: str
+    title: str
+    url: str
+    says: tuple[str, ...]  # short quotes, verbatim, in the page's language
+    language: str
+    official: bool  # a page of AliExpress or Alibaba itself
+    checked: str  # ISO date
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One sentence the bot says about AliExpress (English source text) and its sources."""
+
+    text: str
+    sources: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Box:
     """A checkbox on the AliExpress complaint form."""
 
     id: str
     form_label: str
-    today: str | None = None
+    today: Statement | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +73,13 @@ class Problem:
     title: str
     statement: str  # one English sentence for the ready text
     keywords: Mapping[str, tuple[str, ...]]
-    evidence: tuple[str, ...]
+    evidence: tuple[Statement, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
     email: str
-    who: str
+    who: Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +87,44 @@ class Guide:
     boxes: tuple[Box, ...]
     problems: tuple[Problem, ...]
     answer_keywords: Mapping[str, Mapping[str, tuple[str, ...]]]
-    seed_steps: tuple[str, ...]
-    today_steps: tuple[str, ...]
-    dispute_steps: tuple[str, ...]
-    dispute_evidence: tuple[str, ...]
-    dispute_facts: tuple[str, ...]  # what has changed since the seed
-    dispute_warnings: tuple[str, ...]
+    seed_steps: tuple[Statement, ...]
+    today_steps: tuple[Statement, ...]
+    dispute_steps: tuple[Statement, ...]
+    dispute_evidence: tuple[Statement, ...]
+    dispute_warnings: tuple[Statement, ...]
     addresses: tuple[Address, ...]
     ready_text: Mapping[str, str]  # English templates: complaint, dispute, protection_end
+    #: Statements the screens use by name (``[facts.<name>]``).
+    facts: Mapping[str, Statement]
+    sources: Mapping[str, Source]
+
+    def fact(self, name: str) -> Statement:
+        return self.facts[name]
+
+    def statements(self) -> Iterator[Statement]:
+        """Every statement about AliExpress the guide holds."""
+        yield from (b.today for b in self.boxes if b.today is not None)
+        for problem in self.problems:
+            yield from problem.evidence
+        yield from self.seed_steps
+        yield from self.today_steps
+        yield from self.dispute_steps
+        yield from self.dispute_evidence
+        yield from self.dispute_warnings
+        yield from (a.who for a in self.addresses)
+        yield from self.facts.values()
 
     def problem(self, problem_id: str) -> Problem:
         for problem in self.problems:
             if problem.id == problem_id:
                 return problem
         raise KeyError(problem_id)
+
+    def box(self, box_id: str) -> Box:
+        for box in self.boxes:
+            if box.id == box_id:
+                return box
+        raise KeyError(box_id)
 
     def has_problem(self, problem_id: str) -> bool:
         return any(p.id == problem_id for p in self.problems)
@@ -88,17 +142,63 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _statement(raw: Any, where: str) -> Statement:
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"]:
+        raise GuideError(f'{where}: expected {{ text = "…", sources = ["S1", …] }}')
+    sources = raw.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise GuideError(f"{where}: the statement names no source: {raw['text']!r}")
+    return Statement(raw["text"], _strings(sources, f"{where}.sources"))
+
+
+def _statements(raw: Any, where: str) -> tuple[Statement, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise GuideError(f"{where}: expected a non-empty list of statements")
+    return tuple(_statement(item, f"{where}[{i}]") for i, item in enumerate(raw))
+
+
+def parse_sources(raw: Mapping[str, Any]) -> dict[str, Source]:
+    """Build the sources from the decoded ``data/sources.toml``."""
+    try:
+        sources = [
+            Source(
+                id=s["id"],
+                title=s["title"],
+                url=s["url"],
+                says=_strings(s["says"], f"sources.{s['id']}.says"),
+                language=s["language"],
+                official=bool(s["official"]),
+                checked=s["checked"],
+            )
+            for s in raw["sources"]
+        ]
+    except KeyError as exc:
+        raise GuideError(f"data/sources.toml: missing key {exc}") from exc
+    by_id = {s.id: s for s in sources}
+    if len(by_id) != len(sources):
+        raise GuideError("data/sources.toml: duplicate source id")
+    for source in sources:
+        if not source.url.startswith(("https://", "http://")):
+            raise GuideError(f"data/sources.toml: {source.id} has no http(s) link")
+    return by_id
+
+
 def _keywords(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict) or not raw:
         raise GuideError(f"{where}: expected keywords per language")
     return {lang: _strings(words, f"{where}.{lang}") for lang, words in raw.items()}
 
 
-def parse_guide(raw: Mapping[str, Any]) -> Guide:
+def parse_guide(raw: Mapping[str, Any], sources: Mapping[str, Source]) -> Guide:
     """Build a :class:`Guide` from the decoded TOML, checking its invariants."""
     try:
         boxes = tuple(
-            Box(id=b["id"], form_label=b["form_label"], today=b.get("today")) for b in raw["boxes"]
+            Box(
+                id=b["id"],
+                form_label=b["form_label"],
+                today=_statement(b["today"], f"boxes.{b['id']}.today") if "today" in b else None,
+            )
+            for b in raw["boxes"]
         )
         by_id = {b.id: b for b in boxes}
         if len(by_id) != len(boxes):
@@ -111,7 +211,7 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
                 title=p["title"],
                 statement=p["statement"],
                 keywords=_keywords(p["keywords"], f"problems.{p['id']}.keywords"),
-                evidence=_strings(p["evidence"], f"problems.{p['id']}.evidence"),
+                evidence=_statements(p["evidence"], f"problems.{p['id']}.evidence"),
             )
             for p in raw["problems"]
         )
@@ -126,14 +226,18 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
             boxes=boxes,
             problems=problems,
             answer_keywords=answer_keywords,
-            seed_steps=_strings(raw["complaint"]["seed_steps"], "complaint.seed_steps"),
-            today_steps=_strings(raw["complaint"]["today_steps"], "complaint.today_steps"),
-            dispute_steps=_strings(raw["dispute"]["steps"], "dispute.steps"),
-            dispute_evidence=_strings(raw["dispute"]["evidence"], "dispute.evidence"),
-            dispute_facts=_strings(raw["dispute"]["facts"], "dispute.facts"),
-            dispute_warnings=_strings(raw["dispute"]["warnings"], "dispute.warnings"),
-            addresses=tuple(Address(email=a["email"], who=a["who"]) for a in raw["addresses"]),
+            seed_steps=_statements(raw["complaint"]["seed_steps"], "complaint.seed_steps"),
+            today_steps=_statements(raw["complaint"]["today_steps"], "complaint.today_steps"),
+            dispute_steps=_statements(raw["dispute"]["steps"], "dispute.steps"),
+            dispute_evidence=_statements(raw["dispute"]["evidence"], "dispute.evidence"),
+            dispute_warnings=_statements(raw["dispute"]["warnings"], "dispute.warnings"),
+            addresses=tuple(
+                Address(email=a["email"], who=_statement(a["who"], f"addresses.{a['email']}"))
+                for a in raw["addresses"]
+            ),
             ready_text={k: str(v) for k, v in raw["ready_text"].items()},
+            facts={name: _statement(fact, f"facts.{name}") for name, fact in raw["facts"].items()},
+            sources=dict(sources),
         )
     except KeyError as exc:
         raise GuideError(f"missing or unknown key: {exc}") from exc
@@ -142,14 +246,21 @@ def parse_guide(raw: Mapping[str, Any]) -> Guide:
     unused = {b.id for b in boxes} - {p.box.id for p in problems}
     if unused:
         raise GuideError(f"boxes no problem maps to: {sorted(unused)}")
+    for statement in guide.statements():
+        unknown = [s for s in statement.sources if s not in sources]
+        if unknown:
+            raise GuideError(f"unknown source {unknown} for {statement.text!r}")
     return guide
 
 
-def load_guide(path: Path | None = None) -> Guide:
-    """Load the guide from ``data/guide.toml`` (or the copy inside an installed wheel)."""
-    path = path or resource_path("data") / "guide.toml"
-    with path.open("rb") as fh:
-        return parse_guide(tomllib.load(fh))
+def load_guide(folder: Path | None = None) -> Guide:
+    """Load ``guide.toml`` and ``sources.toml`` from ``data/`` (or the copies inside an
+    installed wheel)."""
+    folder = folder or resource_path("data")
+    with (folder / "sources.toml").open("rb") as fh:
+        sources = parse_sources(tomllib.load(fh))
+    with (folder / "guide.toml").open("rb") as fh:
+        return parse_guide(tomllib.load(fh), sources)
 
 
 def _translatable(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -157,19 +268,21 @@ def _translatable(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for box in raw.get("boxes", []):
         yield BOX_CONTEXT, box["form_label"]
         if "today" in box:
-            yield GUIDE_CONTEXT, box["today"]
+            yield GUIDE_CONTEXT, box["today"]["text"]
     for problem in raw.get("problems", []):
         yield GUIDE_CONTEXT, problem["button"]
         yield GUIDE_CONTEXT, problem["title"]
         yield READY_TEXT_CONTEXT, problem["statement"]
         for line in problem["evidence"]:
-            yield GUIDE_CONTEXT, line
+            yield GUIDE_CONTEXT, line["text"]
     for section in ("complaint", "dispute"):
         for lines in raw.get(section, {}).values():
             for line in lines:
-                yield GUIDE_CONTEXT, line
+                yield GUIDE_CONTEXT, line["text"]
     for address in raw.get("addresses", []):
-        yield GUIDE_CONTEXT, address["who"]
+        yield GUIDE_CONTEXT, address["who"]["text"]
+    for fact in raw.get("facts", {}).values():
+        yield GUIDE_CONTEXT, fact["text"]
     for template in raw.get("ready_text", {}).values():
         yield READY_TEXT_CONTEXT, template
 

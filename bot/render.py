@@ -6,8 +6,10 @@ into plain text with numbered choices.
 
 from __future__ import annotations
 
+import functools
+import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from babel import Locale
@@ -16,10 +18,14 @@ from babel.dates import format_date
 from bot import callbacks
 from bot.dates import buyer_date
 from bot.flow import (
+    ANSWER_STEPS,
     BACK,
     BEGIN,
     COMPLAINT,
+    COMPLETED_ON,
+    COMPLETED_VIA,
     CONFIRMED_ON,
+    COUNTDOWN,
     DEADLINE,
     DEADLINE_END,
     DEADLINE_KIND,
@@ -38,8 +44,12 @@ from bot.flow import (
     REMIND,
     REMINDER_PREFIX,
     RESTART,
+    SOURCES,
+    SOURCES_FROM,
     TEXT,
     TEXT_FOR,
+    UNPAID,
+    UNPAID_PROBLEM,
     YES,
     Notice,
     Route,
@@ -49,7 +59,7 @@ from bot.flow import (
     Step,
     reminder_times,
 )
-from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, READY_TEXT_CONTEXT, Guide
+from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, READY_TEXT_CONTEXT, SEED, Guide, Source, Statement
 from bot.i18n import Html, Translator, escape
 from bot.storage import Reminder, Stats
 
@@ -84,8 +94,21 @@ def _bullets(items: list[Html]) -> Html:
 
 #: Screens whose text depends on more than the key of Renderer._texts (the day, a typed
 #: order number): built every time, never kept.
-_PERSONAL = frozenset({ScreenKind.DEADLINE_SET, ScreenKind.REMINDED, ScreenKind.TEXT})
+_PERSONAL = frozenset(
+    {ScreenKind.DEADLINE_SET, ScreenKind.REMINDED, ScreenKind.TEXT, ScreenKind.SOURCES}
+)
 
+
+#: The advice screens, for the sources behind each.
+_STEP_SCREENS = {
+    Step.DISPUTE: ScreenKind.DISPUTE,
+    Step.ANSWER: ScreenKind.ANSWER,
+    Step.UNPAID: ScreenKind.UNPAID,
+    Step.DEADLINE_SET: ScreenKind.DEADLINE_SET,
+}
+
+#: The sources screen lists this many sources of each statement on screen (its first ones).
+CITED_PER_STATEMENT = 2
 
 #: /reminders shows at most this many (the soonest).
 MAX_LISTED_REMINDERS = 20
@@ -115,16 +138,20 @@ class Renderer:
         ``private_link``: in a group, a deep link that continues the conversation in a
         private chat with the bot, offered as a last button.
         """
-        confirmed = session.answers.get("confirmed") if session else None
+        answers = session.answers if session else {}
+        confirmed = answers.get("confirmed")
         route = session.route if session else None
         problem = session.problem if session else None
         group = private_link is not None
-        deadline_kind = session.answers.get(DEADLINE_KIND) if session else None
-        key = (screen, confirmed, route, problem, deadline_kind, group, tr.language)
+        deadline_kind = answers.get(DEADLINE_KIND)
+        completed_via = answers.get(COMPLETED_VIA)
+        key = (screen, confirmed, route, problem, deadline_kind, completed_via, group, tr.language)
         text = self._texts.get(key)
         if text is None:
             text = self._screen_text(screen, session, tr, group)
-            if screen.kind not in _PERSONAL:
+            # The dispute advice with its last day depends on the day, like DEADLINE_SET.
+            dated = screen.kind is ScreenKind.DISPUTE and DEADLINE_END in answers
+            if screen.kind not in _PERSONAL and not dated:
                 self._texts[key] = text
         keyboard: tuple[tuple[Button, ...], ...] = ()
         owner = session.user_id if session is not None else owner
@@ -138,14 +165,14 @@ class Renderer:
             keyboard = tuple(
                 (
                     Button(
-                        self._label(screen.step, c, confirmed, tr),
+                        self._label(screen.step, c, completed_via is not None, tr),
                         callbacks.encode(owner, seq, c),
                     ),
                 )
                 for c in screen.choices
             )
-            if screen.step in (Step.CONFIRMED,):
-                keyboard = (tuple(row[0] for row in keyboard),)  # «Да» | «Нет» on one row
+            if screen.step is Step.CONFIRMED:  # «Да» | «Нет» on one row, the rest below
+                keyboard = ((keyboard[0][0], keyboard[1][0]), *keyboard[2:])
         if keyboard and private_link:
             label = tr.pgettext_plain("button", "Continue in a private chat")
             keyboard = (*keyboard, (Button(label, url=private_link),))
@@ -161,8 +188,9 @@ class Renderer:
         if screen.notice in (
             Notice.REASK,
             Notice.COUNTDOWN_HELP,
+            Notice.STATUS_HELP,
+            Notice.DATE_HELP,
             Notice.DATE_REASK,
-            Notice.DATE_PAST,
         ):
             text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
         return text
@@ -176,24 +204,16 @@ class Renderer:
                 "Please tap a button below or answer in a couple of words.",
             )
         if notice is Notice.COUNTDOWN_HELP:
-            return tr.pgettext(
-                "notice",
-                "Where to look: open My orders and then this order. The order page shows "
-                "<b>Buyer protection: N days left</b>. If there is no such line or the order "
-                "is completed, protection is over. <i>Now</i> it lasts 60, 75 or 90 days, "
-                "depending on the delivery.",
-            )
+            return self._where(tr, "countdown")
+        if notice is Notice.STATUS_HELP:
+            return self._where(tr, "where_status")
+        if notice is Notice.DATE_HELP:
+            return self._where(tr, "button_after_completion")
         if notice is Notice.DATE_REASK:
             return tr.pgettext(
                 "notice",
                 "I could not read a date there. Please type it like 25.12.2026 or 25 December, "
                 "or a number of days, like 12.",
-            )
-        if notice is Notice.DATE_PAST:
-            return tr.pgettext(
-                "notice",
-                "That date has passed: buyer protection is over, so what remains is a "
-                "complaint (/complaint). If you mistyped, send the date again.",
             )
         if notice is Notice.STALE:
             return tr.pgettext(
@@ -216,8 +236,16 @@ class Renderer:
             "or send /complaint to start over.",
         )
 
+    def _where(self, tr: Translator, fact: str) -> Html:
+        """A hint on where to look on the order page, from a sourced statement."""
+        return tr.pgettext(
+            "notice", "<b>Where to look:</b> %(hint)s", hint=self._say(tr, self.guide.fact(fact))
+        )
+
     def inline_answer(self, problem_id: str, tr: Translator) -> Html:
         """The full answer for one problem, for an inline card (nothing known of the order)."""
+        if problem_id == UNPAID_PROBLEM:
+            return self._unpaid(tr)
         problem = self.guide.problem(problem_id)
         session = Session(
             chat_id=0,
@@ -260,20 +288,14 @@ class Renderer:
         description = tr.pgettext_plain(
             "inline", "A dispute returns money; a complaint is for when the deal is closed."
         )
+        fact = self.guide.fact
         text = _lines(
             tr.pgettext("inline", "<b>Where to start: a dispute or a complaint?</b>"),
             "",
-            tr.pgettext(
-                "inline",
-                "• <b>A dispute</b> returns money in part or in full. Open it while you have "
-                "not confirmed receipt and buyer protection is running, or within 15 days "
-                "after confirming (<i>now</i>).",
-            ),
-            tr.pgettext(
-                "inline",
-                "• <b>A complaint</b> goes to the AliExpress administration when the deal is "
-                "closed. By itself it does not return money.",
-            ),
+            f"• {self._say(tr, fact('seed_dispute'))}",
+            f"• {self._now(tr, fact('dispute_window'))}",
+            f"• {self._say(tr, fact('seed_complaint'))}",
+            f"• {self._now(tr, fact('complaint_no_money'))}",
             "",
             tr.pgettext("inline", "Step by step, for your order: in a private chat with the bot."),
         )
@@ -303,6 +325,7 @@ class Renderer:
             ("help", tr.pgettext("command", "Help and commands")),
             ("cancel", tr.pgettext("command", "Stop the conversation")),
             ("deadline", tr.pgettext("command", "Work out the dispute deadlines")),
+            ("sources", tr.pgettext("command", "Where the advice comes from")),
             ("reminders", tr.pgettext("command", "Your reminders")),
             ("language", tr.pgettext("command", "Language of the bot")),
             ("forget", tr.pgettext("command", "Delete what the bot keeps about you")),
@@ -342,6 +365,10 @@ class Renderer:
             return self._reminded(session, tr)
         if kind is ScreenKind.TEXT:
             return self._ready_text(session, tr)
+        if kind is ScreenKind.UNPAID:
+            return self._unpaid(tr)
+        if kind is ScreenKind.SOURCES:
+            return self._sources(session, tr, group)
         if kind is ScreenKind.LANGUAGE:
             return tr.pgettext("language", "Choose the language of the bot:")
         if kind is ScreenKind.LANGUAGE_SET:
@@ -369,7 +396,7 @@ class Renderer:
             return self._problem_question(session, tr, group)
         if kind is ScreenKind.ANSWER:
             return self._answer(session, tr)
-        return self._question(session.step, tr)
+        return self._question(session, tr, group)
 
     def _help(self, tr: Translator) -> Html:
         return _lines(
@@ -384,6 +411,7 @@ class Renderer:
             tr.pgettext("help", "/start: what this bot does"),
             tr.pgettext("help", "/cancel: stop the conversation"),
             tr.pgettext("help", "/deadline: work out the dispute deadlines"),
+            tr.pgettext("help", "/sources: where the advice on screen comes from"),
             tr.pgettext("help", "/reminders: your reminders"),
             tr.pgettext("help", "/language: the language of the bot"),
             tr.pgettext("help", "/forget: delete everything I keep about you"),
@@ -396,7 +424,8 @@ class Renderer:
             ),
         )
 
-    def _question(self, step: Step, tr: Translator) -> Html:
+    def _question(self, session: Session, tr: Translator, group: bool) -> Html:
+        step = session.step
         if step is Step.CONFIRMED:
             return _lines(
                 tr.pgettext("question", "<b>Have you confirmed receipt of the order?</b>"),
@@ -405,78 +434,178 @@ class Renderer:
         if step is Step.PROTECTION:
             return _lines(
                 tr.pgettext("question", "<b>Is buyer protection still running for this order?</b>"),
-                tr.pgettext("question", "If the deal is already closed, answer No."),
+                tr.pgettext(
+                    "question", "The countdown is on the order page. If it has run out, answer No."
+                ),
             )
+        if session.answers.get(COMPLETED_VIA) == COUNTDOWN:
+            when = tr.pgettext("question", "<b>When did buyer protection end?</b>")
+        else:
+            when = tr.pgettext("question", "<b>When did you confirm receipt?</b>")
         return _lines(
-            tr.pgettext("question", "<b>Did you confirm receipt less than 15 days ago?</b>"),
-            tr.pgettext(
+            when,
+            self._now(tr, self.guide.fact("dispute_window")),
+            "",
+            # In a group the bot does not read typed text (privacy mode): buttons only.
+            tr.pgettext("question", "Choose below.")
+            if group
+            else tr.pgettext(
                 "question",
-                "<i>Now</i> a dispute is still possible for 15 days after confirming receipt.",
+                "Type the date, for example 28.11, or how long ago, for example 5 days ago; "
+                "or choose below.",
             ),
         )
 
     def _dispute(self, session: Session, tr: Translator) -> Html:
         g = self.guide
-        if session.answers.get("confirmed") == YES:
+        answers = session.answers
+        if COMPLETED_VIA in answers:
+            end = answers.get(DEADLINE_END)
+            if end is not None:
+                last = date.fromisoformat(end)
+                left = (last - buyer_date(session.updated_at)).days
+                until = tr.pgettext(
+                    "dispute",
+                    "<b>A dispute is still possible until %(date)s</b> (%(left)s).",
+                    date=self._day(last, tr),
+                    left=self._days_left(left, tr),
+                )
+            else:
+                until = tr.pgettext("dispute", "<b>A dispute is still possible.</b>")
             head = _lines(
-                tr.pgettext("dispute", "<b>A dispute is still possible.</b>"),
+                until,
+                self._now(tr, g.fact("dispute_window")),
                 tr.pgettext(
                     "dispute",
-                    "<i>Now:</i> for 15 days after the order is completed or receipt is "
-                    "confirmed, a dispute can still be opened, even if you confirmed by "
-                    "accident. Only a dispute returns money, so start with it; a complaint "
-                    "is plan B.",
+                    "Only a dispute returns money, so start with it; a complaint is plan B.",
                 ),
+                self._now(tr, g.fact("button_after_completion")),
             )
         else:
             head = _lines(
                 tr.pgettext("dispute", "<b>Open a dispute: a complaint is not needed yet.</b>"),
-                tr.pgettext(
-                    "dispute",
-                    "You have not confirmed receipt and buyer protection is still running, "
-                    "so the money can be returned in part or in full through a dispute.",
-                ),
-                tr.pgettext(
-                    "dispute",
-                    "Open it at least 2–3 days before protection ends, and do not confirm "
-                    "receipt until you have checked the item.",
-                ),
+                self._say(tr, g.fact("seed_dispute")),
+                self._now(tr, g.fact("open_early")),
             )
         return _lines(
             head,
             "",
             tr.pgettext("dispute", "<b>How to open a dispute:</b>"),
-            _numbered([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_steps]),
+            _numbered([self._say(tr, s) for s in g.dispute_steps]),
             "",
             tr.pgettext("dispute", "<b>What to gather:</b>"),
-            _bullets([escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_evidence]),
+            _bullets([self._say(tr, s) for s in g.dispute_evidence]),
             "",
             tr.pgettext("dispute", "<b>Good to know:</b>"),
             _bullets(
-                [self._now(tr, s) for s in g.dispute_facts]
-                + [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.dispute_warnings]
+                [
+                    self._now(tr, g.fact(name))
+                    for name in ("seller_answers", "return_item", "reopen")
+                ]
+                + [self._say(tr, s) for s in g.dispute_warnings]
+                + [self._now(tr, g.fact(name)) for name in ("pay_outside", "aliexpress_ru")]
             ),
         )
 
+    def _unpaid(self, tr: Translator) -> Html:
+        """Money charged, the order unpaid: the payment check, not a dispute or a complaint."""
+        g = self.guide
+        box = g.box("payment")
+        return _lines(
+            tr.pgettext("unpaid", "<b>The money was taken, but the order shows as unpaid</b>"),
+            "",
+            _bullets(
+                [
+                    self._now(tr, g.fact("payment_check")),
+                    self._now(tr, g.fact("pay_once")),
+                    self._now(tr, g.fact("payment_still")),
+                ]
+            ),
+            "",
+            tr.pgettext(
+                "unpaid",
+                "The guide names the complaint box <b>%(label)s</b> (%(form_label)s) for this "
+                "case.",
+                label=tr.raw(BOX_CONTEXT, box.form_label),
+                form_label=box.form_label,
+            ),
+            self._now(tr, g.fact("payment_box_seller")),
+        )
+
+    def _sources(self, session: Session | None, tr: Translator, group: bool) -> Html:
+        """The sources behind the advice the person is looking at; all of them otherwise."""
+        origin = session.step if session is not None and session.active else None
+        if origin is Step.SOURCES and session is not None:
+            origin = Step(session.answers.get(SOURCES_FROM, Step.CONFIRMED))
+        if session is not None and origin in ANSWER_STEPS:
+            shown = replace(session, step=origin)
+            flow_screen = Screen(_STEP_SCREENS[origin], origin)
+            text = self._text(flow_screen, shown, tr, group)
+            cited = self.sources_on(text, tr)
+            head = tr.pgettext("sources", "<b>Where the advice above comes from:</b>")
+        else:  # no advice on screen: the guide and the official pages, and how to see more
+            everything = self.guide.sources.values()
+            cited = [s for s in everything if s.id == SEED or s.official]
+            head = _lines(
+                tr.pgettext("sources", "<b>Where the bot's advice comes from:</b>"),
+                tr.npgettext(
+                    "sources",
+                    "%(n)s source in all. Each answer has a Sources button that lists the "
+                    "ones behind it; here are the guide and AliExpress's own pages:",
+                    "%(n)s sources in all. Each answer has a Sources button that lists the "
+                    "ones behind it; here are the guide and AliExpress's own pages:",
+                    len(everything),
+                ),
+            )
+        lines: list[str] = [head]
+        for source in cited:
+            title = escape(source.title)
+            mark = tr.pgettext("sources", " (official)") if source.official else ""
+            if source.id == SEED:
+                mark = tr.pgettext("sources", " (the guide the bot started from)")
+            lines.append(f'• <a href="{html.escape(source.url)}">{title}</a>{mark}')
+        checked = max(date.fromisoformat(s.checked) for s in cited)
+        lines += [
+            "",
+            tr.pgettext(
+                "sources",
+                "All were checked on %(date)s; most are consumer sites or copies of AliExpress "
+                "help pages, and what only one of them says is marked as such.",
+                date=self._day(checked, tr),
+            ),
+        ]
+        return _lines(*lines)
+
+    def sources_on(self, text: str, tr: Translator) -> list[Source]:
+        """The sources of every guide statement that ``text`` shows, in the guide's order.
+
+        A statement's first sources are its best ones: at most ``CITED_PER_STATEMENT`` of
+        each are listed, so that the list stays one short message.
+        """
+        ids: dict[str, None] = {}
+        for statement in self.guide.statements():
+            if self._say(tr, statement) in text:
+                ids.update(dict.fromkeys(statement.sources[:CITED_PER_STATEMENT]))
+        return [self.guide.sources[i] for i in self.guide.sources if i in ids]
+
     def _problem_question(self, session: Session, tr: Translator, group: bool) -> Html:
-        intro = {
-            Route.DEAL_CLOSED: _lines(
-                tr.pgettext(
-                    "problem",
-                    "The deal is closed or protection is over, so a dispute is no longer "
-                    "possible: what remains is a complaint to AliExpress.",
-                ),
-                tr.pgettext(
-                    "problem",
-                    "<i>Now</i> a dispute can also be opened within 15 days after the order "
-                    "is completed: if it was completed recently, try a dispute first.",
-                ),
-            ),
-            Route.LATE: tr.pgettext(
+        late = tr.pgettext(
+            "problem",
+            "15 days or more have passed since the order was completed, so a dispute is "
+            "no longer possible: what remains is a complaint to AliExpress.",
+        )
+        end = session.answers.get(DEADLINE_END)
+        if end is not None:
+            late = tr.pgettext(
                 "problem",
-                "More than 15 days have passed since you confirmed receipt, or the date is "
-                "unknown, so what remains is a complaint to AliExpress.",
-            ),
+                "The last day for a dispute was %(date)s, so what remains is a complaint "
+                "to AliExpress.",
+                date=self._day(date.fromisoformat(end), tr),
+            )
+        intro = {
+            # Stored by earlier versions: the order completed, and the 15 days are unknown.
+            Route.DEAL_CLOSED: self._now(tr, self.guide.fact("dispute_window")),
+            Route.LATE: late,
             Route.PLAN_B: tr.pgettext(
                 "problem", "Here is how to complain, in case the dispute does not help."
             ),
@@ -487,7 +616,7 @@ class Renderer:
             ),
         }
         return _lines(
-            intro[session.route] if session.route else None,
+            intro.get(session.route) if session.route else None,
             "",
             tr.pgettext("problem", "<b>What went wrong?</b>"),
             # In a group the bot does not read typed text (privacy mode): buttons only.
@@ -506,13 +635,35 @@ class Renderer:
         )
 
     @staticmethod
-    def _now(tr: Translator, *sentences: str) -> Html:
-        """Guide sentences about what has changed since the seed, flagged as today's."""
-        note = " ".join(tr.raw(GUIDE_CONTEXT, s) for s in sentences)
+    def _say(tr: Translator, statement: Statement) -> Html:
+        """A statement of the guide, in ``tr``'s language."""
+        return escape(tr.raw(GUIDE_CONTEXT, statement.text))
+
+    @classmethod
+    def _now(cls, tr: Translator, *statements: Statement) -> Html:
+        """Statements about what has changed since the seed, flagged as today's."""
+        note = Html(" ".join(cls._say(tr, s) for s in statements))
         return tr.pgettext("answer", "<i>Now:</i> %(note)s", note=note)
+
+    @staticmethod
+    def _days_left(left: int, tr: Translator) -> Html:
+        if left <= 0:
+            return tr.pgettext("deadline", "today is the last day")
+        if left == 1:
+            return tr.pgettext("deadline", "until tomorrow")
+        return tr.npgettext("deadline", "%(n)s day left", "%(n)s days left", left)
 
     def _deadline_question(self, session: Session | None, tr: Translator) -> Html:
         if session is not None and session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
+            if session.answers.get(COMPLETED_VIA) == COUNTDOWN:
+                return _lines(
+                    tr.pgettext("deadline", "<b>When did buyer protection end?</b>"),
+                    tr.pgettext(
+                        "deadline",
+                        "Type the date, for example 20.11.2026, or how many days ago, "
+                        "for example 3.",
+                    ),
+                )
             return _lines(
                 tr.pgettext("deadline", "<b>When did you confirm receipt?</b>"),
                 tr.pgettext(
@@ -525,7 +676,8 @@ class Renderer:
             tr.pgettext(
                 "deadline",
                 "Type the date from the order page, for example 25.12.2026, or how many days "
-                "are left, for example 12.",
+                "are left, for example 12. If it has already ended, type when, for example "
+                "5 days ago.",
             ),
         )
 
@@ -655,62 +807,73 @@ class Renderer:
     def _deadline(self, session: Session | None, tr: Translator) -> Html:
         """The dates that matter, written out, with what to do by when."""
         assert session is not None
-        end = date.fromisoformat(session.answers[DEADLINE_END])
+        g, answers = self.guide, session.answers
+        end = date.fromisoformat(answers[DEADLINE_END])
         today = buyer_date(session.updated_at)
         left = (end - today).days
+        day = functools.partial(self._day, tr=tr)
 
-        def day(d: date) -> str:
-            return format_date(d, format="long", locale=tr.language)
-
-        def days(n: int) -> Html:
-            return tr.npgettext("deadline", "%(n)s day", "%(n)s days", n)
-
-        if session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
-            if left < 0:
-                return tr.pgettext(
+        if answers.get(DEADLINE_KIND) == CONFIRMED_ON:
+            completed = answers.get(COMPLETED_ON)
+            since = None
+            if completed is not None and answers.get(COMPLETED_VIA) == COUNTDOWN:
+                since = tr.pgettext(
                     "deadline",
-                    "The 15 days after confirming receipt are over: what remains is a complaint.",
+                    "Buyer protection ended on %(date)s: the order completed by itself then.",
+                    date=day(date.fromisoformat(completed)),
+                )
+            if left < 0:
+                return _lines(
+                    since,
+                    tr.pgettext(
+                        "deadline",
+                        "<b>The last day for a dispute was %(date)s</b>: what remains is a "
+                        "complaint (/complaint).",
+                        date=day(end),
+                    ),
+                    self._now(tr, g.fact("dispute_window")),
                 )
             return _lines(
+                since,
                 tr.pgettext(
                     "deadline",
-                    "<b>A dispute can be opened until %(date)s</b>: %(left)s left.",
+                    "<b>A dispute can be opened until %(date)s</b> (%(left)s).",
                     date=day(end),
-                    left=days(left),
+                    left=self._days_left(left, tr),
                 ),
-                tr.pgettext(
-                    "deadline",
-                    "<i>Now</i> a dispute is possible for 15 days after confirming receipt. "
-                    "Do not wait for the last day.",
-                ),
+                self._now(tr, g.fact("dispute_window")),
+                tr.pgettext("deadline", "Do not wait for the last day."),
             )
         lines = [
             tr.pgettext(
                 "deadline",
-                "<b>Buyer protection ends on %(date)s</b>: %(left)s left.",
+                "<b>Buyer protection ends on %(date)s</b> (%(left)s).",
                 date=day(end),
-                left=days(left),
+                left=self._days_left(left, tr),
             ),
+            self._now(tr, g.fact("dispute_window")),
             "",
         ]
         if left > 7:
             lines.append(
                 tr.pgettext(
                     "deadline",
-                    "• If the parcel is late, ask the seller to extend protection 5–7 days "
-                    "before the end: between %(start)s and %(stop)s.",
+                    "• If the parcel is late, ask the seller to extend protection from %(start)s "
+                    "to %(stop)s.",
                     start=day(end - timedelta(days=7)),
                     stop=day(end - timedelta(days=5)),
                 )
             )
+            lines.append(f"   {self._now(tr, g.fact('extend_protection'))}")
         if left > 3:
             lines.append(
                 tr.pgettext(
                     "deadline",
-                    "• Open a dispute at least 2–3 days before the end: by %(date)s at the latest.",
+                    "• If something is wrong, open a dispute by %(date)s.",
                     date=day(end - timedelta(days=3)),
                 )
             )
+            lines.append(f"   {self._now(tr, g.fact('open_early'))}")
         else:
             lines.append(
                 tr.pgettext(
@@ -736,22 +899,18 @@ class Renderer:
                 form_label=box.form_label,
             )
 
-        def now(*sentences: str) -> Html:
-            return Html("\n   " + self._now(tr, *sentences))
+        def now(*statements: Statement) -> Html:
+            return Html("\n   " + self._now(tr, *statements))
 
-        *first_steps, last_seed_step = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in g.seed_steps]
+        *first_steps, last_seed_step = [self._say(tr, s) for s in g.seed_steps]
         steps = [
             *first_steps,
             Html(last_seed_step + now(*g.today_steps)),
             Html(tick + now(box.today)) if box.today else tick,
             tr.pgettext("answer", "Describe what happened and attach the evidence."),
         ]
-        evidence = [escape(tr.raw(GUIDE_CONTEXT, s)) for s in problem.evidence]
-        warning = tr.pgettext(
-            "answer",
-            "⚠️ A complaint by itself does not return money: refunds come only through "
-            "a dispute. A complaint helps AliExpress deal with the seller.",
-        )
+        evidence = [self._say(tr, s) for s in problem.evidence]
+        warning = Html("⚠️ " + self._now(tr, g.fact("complaint_no_money")))
         if session.route in (Route.PLAN_B, Route.ANYWAY):
             warning = _lines(
                 warning,
@@ -762,8 +921,8 @@ class Renderer:
                 warning,
                 tr.pgettext(
                     "answer",
-                    "If you have not confirmed receipt and buyer protection is still running, "
-                    "or you confirmed it less than 15 days ago, open a dispute first.",
+                    "If buyer protection is still running, or the order completed less than "
+                    "15 days ago, start with a dispute.",
                 ),
             )
         addresses = [
@@ -771,7 +930,7 @@ class Renderer:
                 "answer",
                 "%(email)s: %(who)s",
                 email=a.email,
-                who=tr.raw(GUIDE_CONTEXT, a.who),
+                who=self._say(tr, a.who),
             )
             for a in g.addresses
         ]
@@ -788,35 +947,27 @@ class Renderer:
             tr.pgettext("answer", "<b>Whom to write to:</b>"),
             _bullets(
                 [
-                    tr.pgettext(
-                        "answer",
-                        "<i>Now</i> the fastest is the support chat in the Help section "
-                        "of the site or the app.",
-                    ),
-                    tr.pgettext("answer", "Addresses from the guide (they may no longer answer):"),
+                    self._now(tr, g.fact("support_chat")),
+                    self._say(tr, g.fact("addresses_unconfirmed")),
                 ]
             ),
             "\n".join(f"   {a}" for a in addresses),
             "",
-            tr.pgettext(
-                "answer",
-                "Never pay or talk to the seller outside AliExpress: a seller asking for it "
-                "breaks the rules.",
-            ),
+            self._now(tr, g.fact("pay_outside")),
+            self._now(tr, g.fact("aliexpress_ru")),
         )
 
     # ---- buttons -------------------------------------------------------------------------
 
-    def _label(self, step: Step | None, choice: str, confirmed: str | None, tr: Translator) -> str:
-        key = (step, choice, confirmed, tr.language)
+    def _label(self, step: Step | None, choice: str, completed: bool, tr: Translator) -> str:
+        """A button's label; ``completed``: the order has completed (a dispute for 15 days)."""
+        key = (step, choice, completed, tr.language)
         label = self._labels.get(key)
         if label is None:
-            label = self._labels[key] = self._make_label(step, choice, confirmed, tr)
+            label = self._labels[key] = self._make_label(step, choice, completed, tr)
         return label
 
-    def _make_label(
-        self, step: Step | None, choice: str, confirmed: str | None, tr: Translator
-    ) -> str:
+    def _make_label(self, step: Step | None, choice: str, completed: bool, tr: Translator) -> str:
         if choice.startswith(LANGUAGE_PREFIX):  # each language in its own words
             language = choice.removeprefix(LANGUAGE_PREFIX)
             return str(Locale.parse(language).get_display_name(language)).capitalize()
@@ -841,23 +992,28 @@ class Renderer:
             return tr.pgettext_plain("button", "Back")
         if choice == REMIND:
             return tr.pgettext_plain("button", "Remind me before the deadline")
+        if choice == UNPAID:
+            return tr.pgettext_plain("button", "Money taken, order shows unpaid")
+        if choice == SOURCES:
+            return tr.pgettext_plain("button", "Sources")
         if choice == COMPLAINT:
-            if confirmed == YES:
+            if completed:
                 return tr.pgettext_plain("button", "Show the complaint (plan B)")
             return tr.pgettext_plain("button", "Show the complaint anyway")
         if step is Step.PROTECTION:
             return {
                 YES: tr.pgettext_plain("button", "Yes, still running"),
-                NO: tr.pgettext_plain("button", "No, or the deal is closed"),
+                NO: tr.pgettext_plain("button", "No, it has run out"),
                 IDK: tr.pgettext_plain("button", "I don't know"),
             }[choice]
         if step is Step.RECENT:
             return {
-                YES: tr.pgettext_plain("button", "Yes, less than 15 days"),
-                NO: tr.pgettext_plain("button", "No, longer ago"),
+                YES: tr.pgettext_plain("button", "Less than 15 days ago"),
+                NO: tr.pgettext_plain("button", "15 days ago or earlier"),
                 IDK: tr.pgettext_plain("button", "I don't remember"),
             }[choice]
         return {
             YES: tr.pgettext_plain("button", "Yes"),
             NO: tr.pgettext_plain("button", "No"),
+            IDK: tr.pgettext_plain("button", "I don't remember"),
         }[choice]

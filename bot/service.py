@@ -83,6 +83,7 @@ class Kind(StrEnum):
     STATS = "stats"  # /stats, for the admins
     LANGUAGE = "language"  # /language
     FORGET = "forget"  # /forget
+    SOURCES = "sources"  # /sources
 
 
 #: The commands that are one event each, the same in Telegram and in the console.
@@ -96,6 +97,7 @@ COMMANDS: Mapping[str, Kind] = {
     "stats": Kind.STATS,
     "language": Kind.LANGUAGE,
     "forget": Kind.FORGET,
+    "sources": Kind.SOURCES,
 }
 
 
@@ -290,6 +292,8 @@ class Conversations:
                 return flow.language_menu(self.catalogs.languages)
             case Kind.FORGET:
                 return flow.forget_menu()
+            case Kind.SOURCES:
+                return flow.sources(session)
             case Kind.HINT:
                 return flow.hint(session)
             case Kind.UNKNOWN_COMMAND:

@@ -64,6 +64,7 @@ async def test_start_greets_with_a_button_and_registers_commands(
             "reminders",
             "language",
             "forget",
+            "sources",
         }
         assert set(commands) == everything
         assert commands["complaint"] == "Пожаловаться на продавца"
@@ -76,7 +77,12 @@ async def test_start_greets_with_a_button_and_registers_commands(
 async def test_deep_link_jumps_straight_into_the_conversation(bot: Bot, anya: Person) -> None:
     message = await anya.command("/start complaint")
     assert "Вы подтвердили получение заказа?" in message.text
-    assert message.button_labels() == ["Да", "Нет"]
+    assert message.button_labels() == [
+        "Да",
+        "Нет",
+        "Не помню",
+        "Деньги списали, а заказ не оплачен",
+    ]
 
 
 BOXES = [
@@ -84,7 +90,6 @@ BOXES = [
     ("Пришло сломанным", "«описание не соответствует", "Products not as described"),
     ("Не тот цвет", "«описание не соответствует", "Products not as described"),
     ("Плохое качество", "«описание не соответствует", "Products not as described"),
-    ("Деньги списали", "«оплата не получена»", "Payment not received"),
     ("Подделка", "«нарушено авторское право»", "Intellectual Property Rights (IPR) Infringement"),
     ("украл мои фото", "«воровство картинок»", "Picture stealing"),
     ("Другое нарушение", "«нарушение правил торговли", "Violation of AliExpress Trade Rules"),
@@ -97,24 +102,22 @@ async def test_full_conversation_for_each_box(
 ) -> None:
     first = await anya.command("/complaint")
     await anya.tap("Нет")
-    protection = await anya.tap("Нет, уже закончилась")
-    assert "спор уже не открыть" in protection.text
+    when = await anya.tap("Нет, уже закончилась")
+    assert "Когда закончилась защита покупателя?" in when.text
+    late = await anya.tap("15 дней назад или раньше")
+    assert "спор уже не открыть" in late.text
     answer = await anya.tap(button)
     assert answer.message_id == first.message_id  # one message, edited in place
     assert len(anya.messages) == 1
     assert ru_label in answer.text
     assert form_label in answer.text
-    assert "Жалоба сама по себе деньги не возвращает" in answer.text
+    assert "Сейчас: жалоба сама по себе деньги не возвращает" in answer.text
     assert "buyer@aliexpress.com" in answer.text
     assert "smallbizhelp@service.alibaba.com" in answer.text
-    assert answer.button_labels() == [
-        "Готовый текст на английском",
-        "Другая проблема",
-        "Начать заново",
-    ]
+    assert answer.button_labels() == ANSWER_BUTTONS
     with sqlite3.connect(bot.settings.database_path) as conn:
         outcomes = conn.execute("SELECT route, box FROM outcomes").fetchall()
-    assert outcomes == [("deal_closed", BOX_IDS[form_label])]
+    assert outcomes == [("late", BOX_IDS[form_label])]
 
 
 async def test_every_message_is_html_without_link_previews(
@@ -123,10 +126,11 @@ async def test_every_message_is_html_without_link_previews(
     await anya.command("/complaint")
     await anya.tap("Нет")
     await anya.tap("Нет, уже закончилась")
+    await anya.tap("15 дней назад или раньше")
     answer = await anya.tap("Посылка так и не пришла")
     assert "buyer@aliexpress.com" in answer.text  # the answer has addresses and links
     drawn = fake.calls_of("sendMessage") + fake.calls_of("editMessageText")
-    assert len(drawn) == 4
+    assert len(drawn) == 5
     for call in drawn:
         options = call.params.get("link_preview_options")
         if isinstance(options, str):
@@ -135,7 +139,7 @@ async def test_every_message_is_html_without_link_previews(
         assert call.params.get("parse_mode") == "HTML", call
 
 
-ANSWER_BUTTONS = ["Готовый текст на английском", "Другая проблема", "Начать заново"]
+ANSWER_BUTTONS = ["Готовый текст на английском", "Другая проблема", "Источники", "Начать заново"]
 BOX_IDS = {
     "Products not received": "not_received",
     "Products not as described": "not_as_described",
@@ -164,7 +168,7 @@ async def test_dont_know_explains_the_countdown(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Нет")
     again = await anya.tap("Не знаю")
-    assert "Защита покупателя: осталось N дней" in again.text
+    assert "на странице заказа видно, сколько дней защиты покупателя осталось" in again.text
     assert "Защита покупателя по этому заказу ещё действует?" in again.text
     assert again.button_labels() == ["Да, ещё действует", "Нет, уже закончилась", "Не знаю"]
 
@@ -172,7 +176,7 @@ async def test_dont_know_explains_the_countdown(bot: Bot, anya: Person) -> None:
 async def test_confirmed_recently_is_dispute_first_plan_b_second(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    advice = await anya.tap("Да, меньше 15 дней")
+    advice = await anya.tap("Меньше 15 дней назад")
     assert "Спор ещё можно открыть." in advice.text
     await anya.tap("план Б")
     answer = await anya.tap("Посылка так и не пришла")
@@ -182,7 +186,7 @@ async def test_confirmed_recently_is_dispute_first_plan_b_second(bot: Bot, anya:
 async def test_typed_answers_all_the_way(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     recent = await anya.say("Да, подтвердила случайно")
-    assert "меньше 15 дней назад?" in recent.text
+    assert "Когда вы подтвердили получение?" in recent.text
     problem = await anya.say("давно")
     assert "Что случилось?" in problem.text
     answer = await anya.say("прислали не тот размер")
@@ -197,13 +201,13 @@ async def test_unmatched_text_gets_a_reask_with_buttons(bot: Bot, anya: Person) 
     await anya.command("/complaint")
     reask = await anya.say("абырвалг")
     assert "не удалось разобрать ответ" in reask.text
-    assert reask.button_labels() == ["Да", "Нет"]
+    assert reask.button_labels() == ["Да", "Нет", "Не помню", "Деньги списали, а заказ не оплачен"]
 
 
 async def test_another_problem_and_start_over(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    await anya.tap("Нет, больше")
+    await anya.tap("15 дней назад или раньше")
     await anya.tap("Подделка")
     problem = await anya.tap("Другая проблема")
     assert "Что случилось?" in problem.text
@@ -261,7 +265,12 @@ async def test_stale_button_is_answered_and_changes_nothing(
     # Removing the old keyboard fails once, so the person still sees «Да» / «Нет» there.
     fake.fail_next("editMessageReplyMarkup", 502, "Bad Gateway")
     current = await anya.say("нет")
-    assert fake.bot_messages(anya.chat_id)[0].button_labels() == ["Да", "Нет"]
+    assert fake.bot_messages(anya.chat_id)[0].button_labels() == [
+        "Да",
+        "Нет",
+        "Не помню",
+        "Деньги списали, а заказ не оплачен",
+    ]
     assert "Защита покупателя" in current.text
     await anya.tap("Да", old)
     assert "устарела" in answered_notices(fake)[-1]
@@ -299,7 +308,12 @@ async def test_forged_callback_data_is_answered_and_ignored(
     await fake.wait_processed()
     assert answered_notices(fake)[-1]  # a short notice, never a silent spinner
     assert anya.last.text == question.text
-    assert anya.last.button_labels() == ["Да", "Нет"]
+    assert anya.last.button_labels() == [
+        "Да",
+        "Нет",
+        "Не помню",
+        "Деньги списали, а заказ не оплачен",
+    ]
 
 
 async def test_double_tap_advances_once(bot: Bot, fake: FakeTelegram, anya: Person) -> None:
@@ -330,7 +344,8 @@ async def test_restart_in_the_middle_continues_from_the_old_message(
     await second.start()
     try:
         after = await anya.tap("Нет, уже закончилась", before)
-        assert "Что случилось?" in after.text
+        assert "Когда закончилась защита покупателя?" in after.text
+        await anya.tap("15 дней назад или раньше")
         answer = await anya.tap("Подделка")
         assert "Intellectual Property Rights (IPR) Infringement" in answer.text
     finally:
@@ -383,7 +398,7 @@ async def continues_after_the_restart(
     """Anya finishes the protection question on the restarted bot, which then stops cleanly."""
     try:
         after = await anya.tap("Нет, уже закончилась")
-        assert "Что случилось?" in after.text
+        assert "Когда закончилась защита покупателя?" in after.text
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
@@ -400,13 +415,13 @@ async def test_kill_9_between_steps_loses_nothing(
         await anya.command("/complaint")
         await anya.tap("Да")
         before = anya.last
-        assert "меньше 15 дней назад?" in before.text
+        assert "Когда вы подтвердили получение?" in before.text
     finally:
         output = kill_9(proc)
 
     proc = await started(fake, db)
     try:
-        after = await anya.tap("Нет, больше", before)
+        after = await anya.tap("15 дней назад или раньше", before)
         assert "Что случилось?" in after.text
         answer = await anya.tap("Посылка так и не пришла")
         assert "Products not received" in answer.text
@@ -526,7 +541,7 @@ async def test_failed_send_gets_a_kind_error_message(
     # The step was stored before the failed reply; the error handler's message got through.
     assert "произошла ошибка" in anya.last.text
     question = await anya.say("не знаю")
-    assert "Защита покупателя: осталось N дней" in question.text
+    assert "на странице заказа видно, сколько дней защиты покупателя осталось" in question.text
 
 
 async def test_the_error_message_is_in_the_language_chosen_with_slash_language(
@@ -613,12 +628,18 @@ async def test_an_english_speaking_user_gets_english(bot: Bot, fake: FakeTelegra
     john = Person(fake, 3003, language="en-US", name="John")
     question = await john.command("/complaint")
     assert "Have you confirmed receipt of the order?" in question.text
-    assert question.button_labels() == ["Yes", "No"]
+    assert question.button_labels() == [
+        "Yes",
+        "No",
+        "I don't remember",
+        "Money taken, order shows unpaid",
+    ]
     await john.say("no")
     await john.say("it's over, the deal is closed")
+    await john.say("long ago")
     answer = await john.say("my parcel never arrived")
     assert "Tick the box Products not received." in answer.text
-    assert "A complaint by itself does not return money" in answer.text
+    assert "Now: A complaint by itself does not return money" in answer.text
     assert "buyer@aliexpress.com" in answer.text
     anna = Person(fake, 3004, language="de")  # no German catalog: Russian, the default
     assert "Вы подтвердили получение заказа?" in (await anna.command("/complaint")).text
@@ -628,6 +649,7 @@ async def test_unmatched_text_after_the_answer_is_a_one_line_reask(bot: Bot, any
     await anya.command("/complaint")
     await anya.say("нет")
     await anya.say("сделка закрыта")
+    await anya.say("больше месяца назад")
     answer = await anya.say("подделка")
     assert "Intellectual Property Rights" in answer.text
     reask = await anya.say("спасибо!")
@@ -635,11 +657,7 @@ async def test_unmatched_text_after_the_answer_is_a_one_line_reask(bot: Bot, any
         reask.text
         == "Извините, не удалось разобрать ответ. Нажмите кнопку ниже или ответьте парой слов."
     )
-    assert reask.button_labels() == [
-        "Готовый текст на английском",
-        "Другая проблема",
-        "Начать заново",
-    ]
+    assert reask.button_labels() == ANSWER_BUTTONS
 
 
 async def test_a_failed_answer_is_retried_and_the_screen_still_moves(
@@ -678,6 +696,7 @@ async def test_a_photo_with_words_is_read(bot: Bot, fake: FakeTelegram, anya: Pe
     await anya.command("/complaint")
     await anya.say("нет")
     await anya.say("закончилась")
+    await anya.say("40 дней назад")
     fake.send_photo(anya.user, caption="вот, посылка так и не пришла")
     await fake.wait_processed()
     assert "Products not received" in anya.last.text
@@ -751,22 +770,24 @@ async def test_deadline_from_days_left(bot: Bot, anya: Person) -> None:
     answer = await anya.say("осталось 12 дней")
     end = buyer_date(time.time()) + timedelta(days=12)
     written = format_date(end, format="long", locale="ru")  # e.g. «7 декабря 2026 г.»
-    assert f"Защита покупателя заканчивается {written}: осталось 12 дней." in answer.text
-    assert "попросите продавца продлить защиту" in answer.text
-    assert "Откройте спор не позже" in answer.text
+    assert f"Защита покупателя заканчивается {written} (осталось 12 дней)." in answer.text
+    assert "попросите продлить защиту" in answer.text
+    assert "• Откройте спор до" in answer.text
+    assert "Сейчас: спор можно открыть ещё в течение 15 дней после завершения" in answer.text
     assert ".." not in answer.text
+    assert answer.button_labels() == ["Напомнить перед сроком", "Источники", "Начать заново"]
 
 
 async def test_deadline_is_offered_on_the_dispute_screen(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    advice = await anya.tap("Да, меньше 15 дней")
+    advice = await anya.tap("Меньше 15 дней назад")
     assert "Посчитать сроки" in advice.button_labels()
     question = await anya.tap("Посчитать сроки")
     assert "Когда вы подтвердили получение?" in question.text
     answer = await anya.say("3 дня назад")
     assert "Спор можно открыть до" in answer.text
-    assert "осталось 12 дней" in answer.text
+    assert "(осталось 12 дней)" in answer.text
 
 
 # ---- reminders -------------------------------------------------------------------------------
@@ -823,8 +844,8 @@ async def test_a_due_reminder_is_sent_once_even_across_restarts(
 
 async def test_ready_english_text_with_the_order_number(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
-    await anya.tap("Нет")
-    await anya.tap("Нет, уже закончилась")
+    await anya.tap("Да")
+    await anya.tap("15 дней назад или раньше")
     await anya.tap("Не тот цвет")
     text = await anya.tap("Готовый текст на английском")
     assert "Hello. I am writing about order [order number]." in text.text
@@ -848,7 +869,7 @@ async def test_dispute_text_carries_the_protection_end(bot: Bot, anya: Person) -
     advice = await anya.tap("Назад")  # back to the dispute advice
     assert "Откройте спор — жалоба пока не нужна." in advice.text
     text = await anya.tap("Готовый текст на английском")
-    assert "I am asking for a full refund." in text.text
+    assert "I am asking for a refund." in text.text
     assert "[describe what is wrong]" in text.text  # no problem chosen on this route
     written = format_date(end, format="long", locale="en")
     assert f"Buyer protection for this order ends on {written}." in text.text
@@ -860,7 +881,7 @@ async def test_a_menu_in_the_middle_leaves_the_conversation_alone(
     question = await anya.command("/complaint")
     menu = await anya.command("/language")
     await anya.say("да")
-    assert "меньше 15 дней назад?" in anya.last.text
+    assert "Когда вы подтвердили получение?" in anya.last.text
     current = {m.message_id: m for m in anya.messages}
     assert current[menu.message_id].button_labels() == ["English", "Русский"]  # still usable
     assert not current[question.message_id].buttons()  # the answered question's are gone
@@ -922,6 +943,7 @@ async def test_stats_for_admins_only(fake: FakeTelegram, tmp_path: Path, anya: P
         await anya.command("/complaint")
         await anya.tap("Нет")
         await anya.tap("Нет, уже закончилась")
+        await anya.tap("15 дней назад или раньше")
         await anya.tap("Подделка")
         refused = await anya.command("/stats")
         assert "Такой команды нет" in refused.text
@@ -930,7 +952,7 @@ async def test_stats_for_admins_only(fake: FakeTelegram, tmp_path: Path, anya: P
         assert "Начато разговоров</b>" not in stats.text  # plain text, tags parsed
         assert "Начато разговоров: сегодня — 1, за неделю — 1." in stats.text
         assert "• Intellectual Property Rights (IPR) Infringement: 1" in stats.text
-        assert "• deal_closed: 1" in stats.text
+        assert "• late: 1" in stats.text
     finally:
         await runner.stop()
     fake.assert_clean()

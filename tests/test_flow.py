@@ -8,12 +8,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.flow import (
+    BACK,
     COMPLAINT,
+    DEADLINE_END,
     IDK,
     NO,
     OTHER,
     PROBLEM_PREFIX,
     RESTART,
+    SOURCES,
+    TEXT,
+    UNPAID,
     YES,
     Context,
     Flow,
@@ -78,7 +83,7 @@ def test_begin_asks_whether_receipt_was_confirmed(walk: Walk) -> None:
     assert walk.step is Step.CONFIRMED
     assert t.screen is not None
     assert t.screen.kind is ScreenKind.QUESTION
-    assert t.screen.choices == (YES, NO)
+    assert t.screen.choices == (YES, NO, IDK, UNPAID)
 
 
 @pytest.mark.parametrize(
@@ -86,19 +91,28 @@ def test_begin_asks_whether_receipt_was_confirmed(walk: Walk) -> None:
     [
         # not confirmed → protection running → dispute advice, no complaint yet
         ((NO, YES), Step.DISPUTE, None),
-        # not confirmed → protection over → complaint
-        ((NO, NO), Step.PROBLEM, Route.DEAL_CLOSED),
+        # not confirmed → protection over: the order completed by itself → when?
+        ((NO, NO), Step.RECENT, None),
+        ((NO, NO, YES), Step.DISPUTE, None),
+        ((NO, NO, YES, COMPLAINT), Step.PROBLEM, Route.PLAN_B),
+        ((NO, NO, NO), Step.PROBLEM, Route.LATE),
+        ((NO, NO, IDK), Step.RECENT, None),
         # not confirmed → don't know → the countdown explained, asked again
         ((NO, IDK), Step.PROTECTION, None),
-        ((NO, IDK, NO), Step.PROBLEM, Route.DEAL_CLOSED),
+        ((NO, IDK, NO, NO), Step.PROBLEM, Route.LATE),
         # …and the complaint anyway, from the dispute advice
         ((NO, YES, COMPLAINT), Step.PROBLEM, Route.ANYWAY),
         # confirmed → less than 15 days → dispute still possible, complaint as plan B
         ((YES, YES), Step.DISPUTE, None),
         ((YES, YES, COMPLAINT), Step.PROBLEM, Route.PLAN_B),
-        # confirmed → 15+ days or unknown → complaint
+        # confirmed → 15+ days → complaint; don't remember → where to look, asked again
         ((YES, NO), Step.PROBLEM, Route.LATE),
-        ((YES, IDK), Step.PROBLEM, Route.LATE),
+        ((YES, IDK), Step.RECENT, None),
+        # don't know whether confirmed → where to look, asked again
+        ((IDK,), Step.CONFIRMED, None),
+        ((IDK, YES, NO), Step.PROBLEM, Route.LATE),
+        # money taken, the order unpaid → the payment advice, at once
+        ((UNPAID,), Step.UNPAID, Route.UNPAID),
     ],
 )
 def test_decision_tree(walk: Walk, path: tuple[str, ...], step: Step, route: Route | None) -> None:
@@ -108,6 +122,102 @@ def test_decision_tree(walk: Walk, path: tuple[str, ...], step: Step, route: Rou
     assert walk.step is step
     assert walk.session is not None
     assert walk.session.route is route
+
+
+@pytest.mark.parametrize(
+    ("path", "notice", "choices"),
+    [
+        ((IDK,), Notice.STATUS_HELP, (YES, NO, IDK, UNPAID)),
+        ((YES, IDK), Notice.DATE_HELP, (YES, NO, IDK)),
+        ((NO, NO, IDK), Notice.DATE_HELP, (YES, NO, IDK)),
+    ],
+)
+def test_dont_know_says_where_to_look_then_asks_again(
+    walk: Walk, path: tuple[str, ...], notice: Notice, choices: tuple[str, ...]
+) -> None:
+    walk.begin()
+    for choice in path:
+        t = walk.press(choice)
+    assert t.screen is not None
+    assert t.screen.notice is notice
+    assert t.screen.choices == choices
+
+
+@pytest.mark.parametrize(
+    ("path", "typed", "step", "last_day"),
+    [
+        # 1000.0 is 1 January 1970 for the buyer (Moscow time)
+        ((NO, NO), "5 дней назад", Step.DISPUTE, "1970-01-11"),
+        ((NO, NO), "27.12", Step.DISPUTE, "1970-01-11"),
+        ((YES,), "вчера", Step.DISPUTE, "1970-01-15"),
+        ((YES,), "40 дней назад", Step.PROBLEM, "1969-12-07"),
+        ((NO, NO), "16 дней назад", Step.PROBLEM, "1969-12-31"),
+        ((NO, NO), "15 дней назад", Step.DISPUTE, "1970-01-01"),  # today is the last day
+    ],
+)
+def test_a_typed_day_of_completion_gives_the_last_day_of_the_dispute(
+    walk: Walk, path: tuple[str, ...], typed: str, step: Step, last_day: str
+) -> None:
+    walk.begin()
+    for choice in path:
+        walk.press(choice)
+    walk.say(typed)
+    assert walk.step is step
+    assert walk.session is not None
+    assert walk.session.answers[DEADLINE_END] == last_day
+    if step is Step.PROBLEM:
+        assert walk.session.route is Route.LATE
+    else:  # the dispute advice offers reminders before that day, not a date question
+        assert walk.last is not None
+        assert walk.last.screen is not None
+        assert walk.last.screen.choices[0] in ("remind", TEXT)
+
+
+@pytest.mark.parametrize(
+    ("path", "typed"),
+    [
+        ((), "деньги списали, а заказ не оплачен"),
+        ((NO,), "оплатила, а пишет ожидает оплаты"),
+        ((YES,), "я оплатил, а заказ не оплачен"),
+        ((NO, NO), "деньги списали а заказ не оплачен"),
+    ],
+)
+def test_an_unpaid_order_is_recognised_at_any_question(
+    walk: Walk, path: tuple[str, ...], typed: str
+) -> None:
+    walk.begin()
+    for choice in path:
+        walk.press(choice)
+    walk.say(typed)
+    assert walk.step is Step.UNPAID
+    assert walk.session is not None
+    assert (walk.session.route, walk.session.box) == (Route.UNPAID, "payment")
+    assert walk.session.outcome_at == walk.session.updated_at
+
+
+def test_an_unpaid_order_typed_first_goes_straight_to_the_payment_advice(flow: Flow) -> None:
+    t = flow.say(None, "деньги списали, а заказ не оплачен", replace(CTX, update_id=1))
+    assert t.session is not None
+    assert t.session.step is Step.UNPAID
+
+
+def test_sources_open_from_every_advice_and_go_back(walk: Walk) -> None:
+    walk.begin()
+    walk.press(NO)
+    walk.press(YES)
+    assert walk.step is Step.DISPUTE
+    walk.press(SOURCES)
+    assert walk.step is Step.SOURCES
+    assert walk.last is not None
+    assert walk.last.screen is not None
+    assert walk.last.screen.choices == (BACK, RESTART)
+    walk.press(BACK)
+    assert walk.step is Step.DISPUTE
+    walk.press(COMPLAINT)
+    walk.press(PROBLEM_PREFIX + "fake")
+    walk.press(SOURCES)
+    walk.press(BACK)
+    assert walk.step is Step.ANSWER
 
 
 def test_dont_know_explains_the_countdown_then_asks_again(walk: Walk) -> None:
@@ -125,7 +235,7 @@ def test_dispute_advice_offers_the_complaint_anyway(walk: Walk) -> None:
     t = walk.press(YES)
     assert t.screen is not None
     assert t.screen.kind is ScreenKind.DISPUTE
-    assert t.screen.choices == ("deadline", "text", COMPLAINT, RESTART)
+    assert t.screen.choices == ("deadline", "text", COMPLAINT, SOURCES, RESTART)
 
 
 @pytest.mark.parametrize(
@@ -135,7 +245,6 @@ def test_dispute_advice_offers_the_complaint_anyway(walk: Walk) -> None:
         ("broken", "not_as_described"),
         ("wrong_variant", "not_as_described"),
         ("poor_quality", "not_as_described"),
-        ("unpaid", "payment"),
         ("fake", "ipr"),
         ("photos", "pictures"),
         ("other", "rules"),
@@ -147,11 +256,12 @@ def test_every_problem_maps_to_its_box_and_records_the_outcome(
     walk.begin()
     walk.press(NO)
     walk.press(NO)
+    walk.press(NO)
     walk.press(PROBLEM_PREFIX + problem)
     assert walk.step is Step.ANSWER
     assert walk.session is not None
     assert (walk.session.problem, walk.session.box) == (problem, box)
-    assert walk.session.route is Route.DEAL_CLOSED
+    assert walk.session.route is Route.LATE
     # Marks the outcome as reached by this very step, for the statistics.
     assert walk.session.outcome_at == walk.session.updated_at
 
@@ -189,12 +299,15 @@ def test_answer_offers_another_problem_and_start_over(walk: Walk) -> None:
         (["нет"], Step.PROTECTION),
         (["Нет, не подтверждала"], Step.PROTECTION),
         (["нет", "ещё идёт"], Step.DISPUTE),
-        (["нет", "закончилась"], Step.PROBLEM),
-        (["нет", "сделка закрыта"], Step.PROBLEM),
+        (["нет", "закончилась"], Step.RECENT),
+        (["нет", "сделка закрыта", "давно"], Step.PROBLEM),
         (["нет", "не знаю"], Step.PROTECTION),
         (["да", "недавно, меньше 15 дней"], Step.DISPUTE),
         (["да", "давно"], Step.PROBLEM),
-        (["ДА", "Не помню"], Step.PROBLEM),
+        (["ДА", "Не помню"], Step.RECENT),
+        (["не помню"], Step.CONFIRMED),
+        (["нет", "закончилась", "больше 15 дней назад"], Step.PROBLEM),
+        (["нет", "закончилась", "меньше 15 дней назад"], Step.DISPUTE),
         (["нет", "да", "покажи жалобу"], Step.PROBLEM),
         (["нет", "нет", "заново"], Step.CONFIRMED),
         (["нет", "ещё не закончилась"], Step.DISPUTE),
@@ -229,8 +342,6 @@ def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], 
         ("маломерит", "wrong_variant"),
         ("плохое качество", "poor_quality"),
         ("не соответствует описанию", "poor_quality"),
-        ("деньги списали, а заказ не оплачен", "unpaid"),
-        ("оплатила, а пишет ожидает оплаты", "unpaid"),
         ("подделка", "fake"),
         ("это паль, не оригинал", "fake"),
         ("продавец украл мои фото", "photos"),
@@ -245,7 +356,6 @@ def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], 
         ("трек-номер не работает", "not_arrived"),
         ("получил, а он не работает", "broken"),
         ("посылка застряла на таможне", "not_arrived"),
-        ("деньги сняли", "unpaid"),
         ("продавец не отвечает", "other"),
         (
             "заказала куртку месяц назад, продавец долго не отправлял, потом трек появился, и "
@@ -254,7 +364,6 @@ def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], 
             "wrong_variant",
         ),
         ("посылка пришла, но не работает", "broken"),
-        ("я оплатил, а заказ не оплачен", "unpaid"),
         ("продавец грубит", "other"),
         ("другое", "other"),
     ],
@@ -288,9 +397,7 @@ def test_typed_problem_on_the_answer_screen_switches_answer(walk: Walk) -> None:
     assert walk.session.box == "pictures"
 
 
-@pytest.mark.parametrize(
-    "text", ["картошка", "", "🙂", "asdf " * 2000, "да нет", "не знаю", "не помню", "не уверена"]
-)
+@pytest.mark.parametrize("text", ["картошка", "", "🙂", "asdf " * 2000, "да нет"])
 def test_unmatched_text_gets_a_reask_with_the_same_buttons(walk: Walk, text: str) -> None:
     walk.begin()
     before = walk.session
@@ -298,7 +405,7 @@ def test_unmatched_text_gets_a_reask_with_the_same_buttons(walk: Walk, text: str
     assert walk.step is Step.CONFIRMED
     assert t.screen is not None
     assert t.screen.notice is Notice.REASK
-    assert t.screen.choices == (YES, NO)
+    assert t.screen.choices == (YES, NO, IDK, UNPAID)
     assert before is not None
     assert walk.session is not None
     assert walk.session.seq == before.seq + 1  # the old keyboard is now stale
@@ -444,11 +551,12 @@ def test_a_problem_described_first_starts_and_is_remembered(walk: Walk) -> None:
     assert t.screen.step is Step.CONFIRMED
     walk.say("нет")
     walk.say("закончилась")
+    walk.say("месяц назад")
     # The problem question is skipped: the buyer told it already.
     assert walk.step is Step.ANSWER
     assert walk.session is not None
     assert walk.session.box == "not_received"
-    assert walk.session.route is Route.DEAL_CLOSED
+    assert walk.session.route is Route.LATE
     walk.press(OTHER)  # and can still pick another one
     assert walk.step is Step.PROBLEM
 
@@ -556,7 +664,7 @@ def test_reminder_times_are_3_and_1_days_before_at_10_moscow() -> None:
 
 def test_ready_text_takes_the_order_number_and_goes_back(walk: Walk) -> None:
     walk.begin()
-    walk.press(NO)
+    walk.press(YES)
     walk.press(NO)
     walk.press(PROBLEM_PREFIX + "fake")
     walk.press("text")

@@ -50,9 +50,13 @@ async def test_inline_ranks_the_matching_card_first(
     assert content["parse_mode"] == "HTML"
     text = content["message_text"]
     assert box_label in text
-    assert "Жалоба сама по себе деньги не возвращает" in text
-    assert "buyer@aliexpress.com" in text
-    assert "«Подать жалобу»" in text
+    if card == "p.unpaid":  # the payment check, not a complaint
+        assert "до 24 часов" in text
+        assert "не платите второй раз" in text
+    else:
+        assert "жалоба сама по себе деньги не возвращает" in text
+        assert "buyer@aliexpress.com" in text
+        assert "«Подать жалобу»" in text
     assert first["reply_markup"]["inline_keyboard"][0][0]["url"] == DEEP_LINK
 
 
@@ -62,7 +66,9 @@ async def test_empty_query_shows_where_to_start_and_every_box(
     results, params = await inline(fake, anya, "")
     assert results[0]["id"] == "start"
     assert results[0]["title"] == "С чего начать: спор или жалоба?"
-    assert "Спор" in results[0]["input_message_content"]["message_text"]
+    start = results[0]["input_message_content"]["message_text"]
+    assert "По справочнику: пока вы не подтвердили получение" in start
+    assert "в течение 15 дней после завершения заказа" in start
     descriptions = " ".join(r["description"] for r in results)
     for label in (
         "Products not received",
@@ -123,9 +129,10 @@ async def test_two_people_in_a_group_do_not_cross(
     await anya.tap("Нет", anyas)
     await boris.tap("Да", boriss)
     assert "Защита покупателя" in message_of(fake, anyas.message_id)
-    assert "меньше 15 дней назад?" in message_of(fake, boriss.message_id)
+    assert "Когда вы подтвердили получение?" in message_of(fake, boriss.message_id)
     await anya.tap("Нет, уже закончилась", fake.bot_messages(GROUP["id"])[0])
-    await boris.tap("Нет, больше", fake.bot_messages(GROUP["id"])[1])
+    await anya.tap("15 дней назад или раньше", fake.bot_messages(GROUP["id"])[0])
+    await boris.tap("15 дней назад или раньше", fake.bot_messages(GROUP["id"])[1])
     await anya.tap("Подделка", fake.bot_messages(GROUP["id"])[0])
     await boris.tap("Посылка так и не пришла", fake.bot_messages(GROUP["id"])[1])
     assert "Intellectual Property Rights" in message_of(fake, anyas.message_id)
@@ -147,7 +154,7 @@ async def test_a_strangers_press_gets_an_alert_and_changes_nothing(
     assert after.button_labels() == question.button_labels()
     # Аня's conversation is where she left it.
     await anya_in_group.tap("Да", after)
-    assert "меньше 15 дней назад?" in message_of(fake, question.message_id)
+    assert "Когда вы подтвердили получение?" in message_of(fake, question.message_id)
 
 
 async def test_start_in_a_group_replies_and_chatter_is_ignored(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.flow import Flow
-from bot.guide import GuideError, parse_guide
+from bot.guide import Guide, GuideError, parse_guide
 from bot.resources import resource_path
 
 
@@ -19,8 +19,8 @@ def raw() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def test_the_six_boxes_of_the_form(raw: dict[str, Any]) -> None:
-    guide = parse_guide(raw)
+def test_the_six_boxes_of_the_form(raw: dict[str, Any], guide: Guide) -> None:
+    guide = parse_guide(raw, guide.sources)
     assert [(b.id, b.form_label) for b in guide.boxes] == [
         ("not_received", "Products not received"),
         ("payment", "Payment not received"),
@@ -31,23 +31,23 @@ def test_the_six_boxes_of_the_form(raw: dict[str, Any]) -> None:
     ]
 
 
-def test_a_box_no_problem_leads_to_is_refused(raw: dict[str, Any]) -> None:
+def test_a_box_no_problem_leads_to_is_refused(raw: dict[str, Any], guide: Guide) -> None:
     broken = copy.deepcopy(raw)
     broken["problems"] = [p for p in broken["problems"] if p["box"] != "pictures"]
     with pytest.raises(GuideError, match="pictures"):
-        parse_guide(broken)
+        parse_guide(broken, guide.sources)
 
 
-def test_a_missing_kind_of_answer_is_named(raw: dict[str, Any]) -> None:
+def test_a_missing_kind_of_answer_is_named(raw: dict[str, Any], guide: Guide) -> None:
     broken = copy.deepcopy(raw)
     for kinds in broken["answers"]["keywords"].values():
         del kinds["remind"]
     with pytest.raises(GuideError, match="remind"):
-        Flow(parse_guide(broken))
+        Flow(parse_guide(broken, guide.sources))
 
 
-def test_a_problem_without_keywords_is_refused(raw: dict[str, Any]) -> None:
+def test_a_problem_without_keywords_is_refused(raw: dict[str, Any], guide: Guide) -> None:
     broken = copy.deepcopy(raw)
     broken["problems"][0]["keywords"] = {"ru": []}
     with pytest.raises(GuideError, match="keywords"):
-        parse_guide(broken)
+        parse_guide(broken, guide.sources)

@@ -9,7 +9,16 @@ import pytest
 
 from bot import callbacks
 from bot.flow import (
+    COMPLETED_ON,
+    COMPLETED_VIA,
+    CONFIRMED,
+    CONFIRMED_ON,
+    COUNTDOWN,
+    DEADLINE_END,
+    DEADLINE_KIND,
     NO,
+    PROTECTION,
+    SOURCES_FROM,
     YES,
     Flow,
     Notice,
@@ -24,7 +33,26 @@ from bot.i18n import Translator
 from bot.render import Renderer, View
 from tests.fake_telegram import parse_html, utf16_len
 
-BASE = Session(chat_id=1, user_id=1, step=Step.CONFIRMED, language="ru", created_at=0, updated_at=0)
+BASE = Session(
+    chat_id=1, user_id=1, step=Step.CONFIRMED, language="ru", created_at=0, updated_at=1.79636e9
+)
+#: The dispute advice: protection running; completed recently; completed on a known day.
+DISPUTES: list[dict[str, str]] = [
+    {"confirmed": NO, "protection": YES},
+    {"confirmed": YES, COMPLETED_VIA: CONFIRMED, "recent": YES},
+    {COMPLETED_VIA: COUNTDOWN, DEADLINE_KIND: CONFIRMED_ON, DEADLINE_END: "2026-12-10"},
+]
+#: /deadline answers: protection ahead; ended 5 days ago; ended long ago.
+DEADLINES: list[dict[str, str]] = [
+    {DEADLINE_KIND: PROTECTION, DEADLINE_END: "2027-01-20"},
+    {
+        DEADLINE_KIND: CONFIRMED_ON,
+        COMPLETED_VIA: COUNTDOWN,
+        COMPLETED_ON: "2026-11-29",
+        DEADLINE_END: "2026-12-14",
+    },
+    {DEADLINE_KIND: CONFIRMED_ON, COMPLETED_ON: "2026-10-01", DEADLINE_END: "2026-10-16"},
+]
 
 
 def all_screens(flow: Flow, guide: Guide) -> Iterator[tuple[str, Screen, Session | None]]:
@@ -38,12 +66,21 @@ def all_screens(flow: Flow, guide: Guide) -> Iterator[tuple[str, Screen, Session
         yield kind.value, Screen(kind), None
     yield "hint-active", Screen(ScreenKind.HINT, Step.CONFIRMED), BASE
     for step in (Step.CONFIRMED, Step.PROTECTION, Step.RECENT, Step.CANCELLED):
-        session = replace(BASE, step=step)
-        for notice in (None, Notice.REASK, Notice.COUNTDOWN_HELP):
-            yield f"{step}-{notice}", flow.screen(session, notice), session
-    for confirmed in (YES, NO):
-        session = replace(BASE, step=Step.DISPUTE, answers={"confirmed": confirmed})
-        yield f"dispute-{confirmed}", flow.screen(session), session
+        for via in (CONFIRMED, COUNTDOWN):
+            session = replace(BASE, step=step, answers={COMPLETED_VIA: via})
+            for notice in (None, *Notice):
+                yield f"{step}-{via}-{notice}", flow.screen(session, notice), session
+    for answers in DISPUTES:
+        session = replace(BASE, step=Step.DISPUTE, answers=answers)
+        yield f"dispute-{answers}", flow.screen(session), session
+        sources = replace(session, step=Step.SOURCES, answers={**answers, SOURCES_FROM: "dispute"})
+        yield f"sources-dispute-{answers}", flow.screen(sources), sources
+    for answers in DEADLINES:
+        session = replace(BASE, step=Step.DEADLINE_SET, answers=answers)
+        yield f"deadline-{answers}", flow.screen(session), session
+    unpaid = replace(BASE, step=Step.UNPAID, route=Route.UNPAID, problem="unpaid", box="payment")
+    yield "unpaid", flow.screen(unpaid), unpaid
+    yield "sources-all", Screen(ScreenKind.SOURCES), None
     for route in Route:
         session = replace(BASE, step=Step.PROBLEM, route=route)
         yield f"problem-{route}", flow.screen(session), session
@@ -81,7 +118,8 @@ def test_questions_fit_on_a_phone_screen(
 ) -> None:
     for name, view in screens(flow, guide, renderer, ru):
         # The full answer is one message by design; questions stay short.
-        limit = 2500 if name.startswith(("answer", "dispute")) else 600
+        advice = ("answer", "dispute", "sources", "deadline", "unpaid")
+        limit = 2500 if name.startswith(advice) else 600
         plain, _ = parse_html(view.text)
         assert len(plain) <= limit, (name, len(plain))
 
@@ -118,21 +156,26 @@ def test_answer_has_everything_the_buyer_needs(
         assert "«Подать жалобу»" in plain
         assert "Сейчас" in plain  # today's route, flagged as such
         assert "Disputes & Reports" in plain
-        assert "Жалоба сама по себе деньги не возвращает" in plain
+        assert "Сейчас: жалоба сама по себе деньги не возвращает" in plain
         assert "buyer@aliexpress.com" in plain
         assert "smallbizhelp@service.alibaba.com" in plain
         assert "из справочника" in plain  # the addresses are marked as the guide's
         unboxing = "Видео распаковки" in plain
         assert unboxing == (problem.id in {"broken", "wrong_variant", "poor_quality", "fake"})
-        assert "Никогда не платите продавцу и не общайтесь с ним в обход AliExpress" in plain
+        assert "никогда не платите продавцу и не общайтесь с ним в обход AliExpress" in plain
         for line in problem.evidence:
-            assert ru.raw("guide", line) in plain
+            assert ru.raw("guide", line.text) in plain
         buttons = [
             b.label
             for row in renderer.view(flow.screen(session), session, ru).keyboard
             for b in row
         ]
-        assert buttons == ["Готовый текст на английском", "Другая проблема", "Начать заново"]
+        assert buttons == [
+            "Готовый текст на английском",
+            "Другая проблема",
+            "Источники",
+            "Начать заново",
+        ]
 
 
 def test_plan_b_answers_say_dispute_first(flow: Flow, renderer: Renderer, ru: Translator) -> None:
@@ -157,6 +200,7 @@ def test_dispute_advice_has_steps_evidence_and_no_complaint_needed(
         "Посчитать сроки",
         "Готовый текст на английском",
         "Всё равно: как подать жалобу",
+        "Источники",
         "Начать заново",
     ]
 
@@ -164,10 +208,40 @@ def test_dispute_advice_has_steps_evidence_and_no_complaint_needed(
 def test_after_confirmation_dispute_is_flagged_as_today(
     flow: Flow, renderer: Renderer, ru: Translator
 ) -> None:
-    session = replace(BASE, step=Step.DISPUTE, answers={"confirmed": YES, "recent": YES})
+    session = replace(BASE, step=Step.DISPUTE, answers=DISPUTES[1])
     plain, _ = parse_html(renderer.view(flow.screen(session), session, ru).text)
-    assert "Сейчас спор можно открыть в течение 15 дней после подтверждения" in plain
+    assert "Сейчас: спор можно открыть ещё в течение 15 дней после завершения заказа" in plain
     assert "запасной вариант" in plain
+    assert "Посчитать сроки" in [
+        b.label for row in renderer.view(flow.screen(session), session, ru).keyboard for b in row
+    ]
+
+
+def test_dispute_with_a_known_last_day_gives_it_by_date(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    session = replace(BASE, step=Step.DISPUTE, answers=DISPUTES[2])  # on 4 December 2026
+    view = renderer.view(flow.screen(session), session, ru)
+    plain, _ = parse_html(view.text)
+    assert "Спор ещё можно открыть — до 10 декабря 2026" in plain
+    assert "(осталось 6 дней)" in plain
+    labels = [b.label for row in view.keyboard for b in row]
+    assert "Посчитать сроки" not in labels
+
+
+def test_the_payment_advice_is_its_own_answer(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    session = replace(BASE, step=Step.UNPAID, route=Route.UNPAID, problem="unpaid", box="payment")
+    view = renderer.view(flow.screen(session), session, ru)
+    plain, _ = parse_html(view.text)
+    assert "до 24 часов" in plain
+    assert "не платите второй раз" in plain
+    assert "3–20 рабочих дней" in plain
+    assert "«оплата не получена» (Payment not received)" in plain  # the guide's box…
+    assert "предназначен для продавцов" in plain  # …and what one source says of it
+    assert "спор" not in plain.lower().replace("справк", "")  # no dispute route here
+    assert [b.label for row in view.keyboard for b in row] == ["Источники", "Начать заново"]
 
 
 def test_interpolated_values_are_escaped(ru: Translator) -> None:
