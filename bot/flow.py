@@ -202,6 +202,13 @@ class Screen:
     step: Step | None = None
     choices: tuple[str, ...] = ()
     notice: Notice | None = None
+    #: What a screen outside the conversation is about: an inline card's problem id, or
+    #: START_CARD (the sources behind that card).
+    topic: str | None = None
+
+
+#: The topic of the inline "where to start: a dispute or a complaint?" card.
+START_CARD = "start"
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,9 +358,12 @@ class Flow:
     def help(self) -> Transition:
         return Transition(Screen(ScreenKind.HELP))
 
-    def sources(self, session: Session | None) -> Transition:
-        """``/sources``: the sources behind the advice on screen (all of them outside one);
-        a message of its own, the conversation stays where it is."""
+    def sources(self, session: Session | None, topic: str = "") -> Transition:
+        """``/sources``: the sources behind the advice on screen (the main ones outside
+        one); with ``topic`` (an inline card's problem, or START_CARD), the sources of that
+        card. A message of its own: the conversation stays where it is."""
+        if topic == START_CARD or self.guide.has_problem(topic):
+            return Transition(Screen(ScreenKind.SOURCES, topic=topic))
         step = session.step if session is not None and session.active else None
         return Transition(Screen(ScreenKind.SOURCES, step))
 

@@ -53,6 +53,9 @@ Context = ContextTypes.DEFAULT_TYPE
 
 #: The command that starts the conversation, also as the /start deep-link payload.
 COMPLAINT = "complaint"
+#: The /start deep-link payload of the sources behind an inline card: ``src_<problem id>``
+#: (``src_start``: the "where to start" card).
+SOURCES_LINK = "src_"
 
 
 class Keyboard(InlineKeyboardMarkup):
@@ -189,6 +192,14 @@ def private_link(bot_username: str) -> str:
     return f"https://t.me/{bot_username}?start={COMPLAINT}"
 
 
+def sources_link(bot_username: str, card_id: str) -> str:
+    """The deep link that opens a private chat with the sources behind an inline card.
+
+    Telegram allows 1–64 characters ``A-Z a-z 0-9 _ -`` in the payload; problem ids are
+    short lower-case words."""
+    return f"https://t.me/{bot_username}?start={SOURCES_LINK}{card_id.removeprefix('p.')}"
+
+
 def _is_group(chat: Chat) -> bool:
     return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
@@ -267,6 +278,10 @@ class TelegramTransport:
 
     async def on_start(self, update: Update, context: Context) -> None:
         args = context.args or []
+        if args and args[0].startswith(SOURCES_LINK):  # the sources of an inline card
+            topic = args[0].removeprefix(SOURCES_LINK)
+            await self._message_event(update, context, Kind.SOURCES, topic)
+            return
         begin = bool(args) and args[0] == COMPLAINT
         await self._message_event(update, context, Kind.BEGIN if begin else Kind.GREET)
 
@@ -345,23 +360,27 @@ class TelegramTransport:
         assert query is not None
         language = self.conversations.catalogs.pick(query.from_user.language_code)
         tr = self.conversations.catalogs.translator(language)
-        button = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        self.conversations.renderer.inline_button(tr),
-                        url=private_link(self.bot_username),
-                    )
-                ]
-            ]
+        renderer = self.conversations.renderer
+        step_by_step = InlineKeyboardButton(
+            renderer.inline_button(tr), url=private_link(self.bot_username)
         )
+        sources = renderer.sources_button(tr)
         results = [
             InlineQueryResultArticle(
                 id=card.id,
                 title=card.title,
                 description=card.description,
                 input_message_content=InputTextMessageContent(card.text),
-                reply_markup=button,
+                reply_markup=InlineKeyboardMarkup(
+                    [
+                        [step_by_step],
+                        [
+                            InlineKeyboardButton(
+                                sources, url=sources_link(self.bot_username, card.id)
+                            )
+                        ],
+                    ]
+                ),
             )
             for card in self.inline_cards.answer(query.query, language)
         ]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.flow import Flow
+from bot.flow import START_CARD, Flow
 from bot.i18n import Catalogs, Html
 from bot.render import Renderer
 
 #: Telegram shows at most 50 results.
 MAX_RESULTS = 50
-START_CARD_ID = "start"
+START_CARD_ID = START_CARD
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from bot.flow import (
     RESTART,
     SOURCES,
     SOURCES_FROM,
+    START_CARD,
     TEXT,
     TEXT_FOR,
     UNPAID,
@@ -266,6 +267,10 @@ class Renderer:
             "/complaint starts over, /quit exits.",
         )
 
+    def sources_button(self, tr: Translator) -> str:
+        """The label of a button that shows the sources of an answer."""
+        return self._label(None, SOURCES, False, tr)
+
     def inline_button(self, tr: Translator) -> str:
         """The button under a posted inline answer, opening the private conversation."""
         return tr.pgettext_plain("button", "Step by step in a private chat")
@@ -368,7 +373,7 @@ class Renderer:
         if kind is ScreenKind.UNPAID:
             return self._unpaid(tr)
         if kind is ScreenKind.SOURCES:
-            return self._sources(session, tr, group)
+            return self._sources(screen, session, tr, group)
         if kind is ScreenKind.LANGUAGE:
             return tr.pgettext("language", "Choose the language of the bot:")
         if kind is ScreenKind.LANGUAGE_SET:
@@ -532,12 +537,25 @@ class Renderer:
             self._now(tr, g.fact("payment_box_seller")),
         )
 
-    def _sources(self, session: Session | None, tr: Translator, group: bool) -> Html:
-        """The sources behind the advice the person is looking at; all of them otherwise."""
+    def _sources(
+        self, screen: Screen, session: Session | None, tr: Translator, group: bool
+    ) -> Html:
+        """The sources behind the advice the person is looking at (or the inline card
+        ``screen.topic``); the guide and the official pages otherwise."""
         origin = session.step if session is not None and session.active else None
         if origin is Step.SOURCES and session is not None:
             origin = Step(session.answers.get(SOURCES_FROM, Step.CONFIRMED))
-        if session is not None and origin in ANSWER_STEPS:
+        if screen.topic is not None:
+            if screen.topic == START_CARD:
+                title, _, card = self.where_to_start(tr)
+            else:
+                title, card = (
+                    self.inline_title(screen.topic, tr),
+                    self.inline_answer(screen.topic, tr),
+                )
+            cited = self.sources_on(card, tr)
+            head = tr.pgettext("sources", "<b>Sources of the answer «%(title)s»:</b>", title=title)
+        elif session is not None and origin in ANSWER_STEPS:
             shown = replace(session, step=origin)
             flow_screen = Screen(_STEP_SCREENS[origin], origin)
             text = self._text(flow_screen, shown, tr, group)

@@ -293,7 +293,7 @@ class Conversations:
             case Kind.FORGET:
                 return flow.forget_menu()
             case Kind.SOURCES:
-                return flow.sources(session)
+                return flow.sources(session, event.text)
             case Kind.HINT:
                 return flow.hint(session)
             case Kind.UNKNOWN_COMMAND:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.guide import load_guide
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, Bot, Person
 
@@ -58,6 +59,28 @@ async def test_inline_ranks_the_matching_card_first(
         assert "buyer@aliexpress.com" in text
         assert "«Подать жалобу»" in text
     assert first["reply_markup"]["inline_keyboard"][0][0]["url"] == DEEP_LINK
+
+
+async def test_every_card_links_to_its_sources_in_a_private_chat(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    results, _ = await inline(fake, anya, "подделка")
+    guide = load_guide()
+    for result in results:
+        rows = result["reply_markup"]["inline_keyboard"]
+        assert rows[1][0]["text"] == "Источники"
+        topic = result["id"].removeprefix("p.")
+        assert rows[1][0]["url"] == f"https://t.me/{BOT}?start=src_{topic}"
+    listing = await anya.command("/start src_fake")  # what the link sends
+    assert "Источники ответа «Подделка бренда»" in listing.text
+    urls = {e["url"] for e in listing.entities if e["type"] == "text_link"}
+    assert {guide.sources["seed"].url, guide.sources["S16"].url} <= urls  # the guide; IPP
+    assert guide.sources["S12"].url not in urls  # the payment check is another card's
+    start = await anya.command("/start src_start")
+    assert "Источники ответа «С чего начать: спор или жалоба?»" in start.text
+    assert guide.sources["S1"].url in {e["url"] for e in start.entities if e["type"] == "text_link"}
+    nonsense = await anya.command("/start src_../../etc")  # a forged payload: no card
+    assert "Источники ответа" not in nonsense.text
 
 
 async def test_empty_query_shows_where_to_start_and_every_box(
