@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 
-from bot.matching import normalize
+from bot.matching import lemma, normalize
 
 #: "Today" for a buyer: most are in Russia, and Moscow time is what AliExpress's Russian
 #: pages show. (Telegram does not tell a bot the user's time zone.)
@@ -52,6 +52,7 @@ _UNIT_DAYS = {"нед": 7, "wee": 7, "мес": 30, "mon": 30, "дн": 1, "ден
 _WORD_AMOUNTS = {
     "неделю": 7,
     "неделя": 7,
+    "неделька": 7,
     "week": 7,
     "месяц": 30,
     "month": 30,
@@ -60,7 +61,16 @@ _WORD_AMOUNTS = {
     "пару дней": 2,
     "пару недель": 14,
 }
-_RELATIVE = {"сегодня": 0, "today": 0, "завтра": 1, "tomorrow": 1, "вчера": -1, "yesterday": -1}
+_RELATIVE = {
+    "сегодня": 0,
+    "today": 0,
+    "завтра": 1,
+    "tomorrow": 1,
+    "вчера": -1,
+    "yesterday": -1,
+    "позавчера": -2,
+    "послезавтра": 2,
+}
 
 
 class Problem(StrEnum):
@@ -123,8 +133,23 @@ def _explicit(text: str, today: date, ahead: bool | None) -> date | None:
     return candidate
 
 
+_NUMBER_WORDS = {
+    **dict.fromkeys(("один", "одна", "одну", "one"), "1"),
+    **dict.fromkeys(("два", "две", "пару", "two"), "2"),
+    **dict.fromkeys(("три", "three"), "3"),
+    **dict.fromkeys(("четыре", "four"), "4"),
+    **dict.fromkeys(("пять", "five"), "5"),
+    **dict.fromkeys(("шесть", "six"), "6"),
+    **dict.fromkeys(("семь", "seven"), "7"),
+    **dict.fromkeys(("восемь", "eight"), "8"),
+    **dict.fromkeys(("девять", "nine"), "9"),
+    **dict.fromkeys(("десять", "ten"), "10"),
+}
+
+
 def _days(words: str) -> int | None:
-    """A span of time in days: «12», «12 дней», «2 недели», «через неделю», «месяц»."""
+    """A span of time in days: «12», «12 дней», «два дня», «2 недели», «через неделю»."""
+    words = " ".join(_NUMBER_WORDS.get(w, w) for w in words.split())
     if amount := _AMOUNT.search(words):
         unit = amount[2] or ""
         scale = next((n for prefix, n in _UNIT_DAYS.items() if unit.startswith(prefix)), None)
@@ -136,6 +161,9 @@ def _days(words: str) -> int | None:
     for phrase, days in sorted(_WORD_AMOUNTS.items(), key=lambda item: -len(item[0])):
         if f" {phrase} " in f" {words} ":
             return days
+    for word in words.split():  # «недели», «месяца»: any form of the word
+        if (span := _WORD_AMOUNTS.get(lemma(word))) is not None:
+            return span
     return None
 
 
@@ -175,6 +203,29 @@ def parse_end(text: str, today: date) -> Reading:
     if found > today + timedelta(days=MAX_AHEAD_DAYS):
         return Reading(None, Problem.TOO_FAR)
     return Reading(found)
+
+
+#: Words that put a span of time ahead of today: «через 5 дней», «осталось 3 дня».
+_AHEAD = frozenset({"через", "осталось", "остался", "осталась", "left", "in"})
+
+
+def parse_when(text: str, today: date) -> Reading:
+    """When something happened or happens, on either side of today: a written date is the
+    nearest such day; a span of time is behind today («10», «5 дней назад») unless the words
+    put it ahead («через 5 дней», «осталось 3 дня»)."""
+    words = normalize(text).split()
+    ahead = not _AHEAD.isdisjoint(words)
+    found = _explicit(text, today, ahead=None) or _relative(text, today, ahead=ahead)
+    if found is None:
+        return Reading(None, Problem.UNREAD)
+    if abs((found - today).days) > MAX_BEHIND_DAYS:
+        return Reading(None, Problem.TOO_FAR)
+    return Reading(found)
+
+
+def span_days(text: str) -> int | None:
+    """A span of time in ``text``, in days: «больше 10 дней» → 10, «меньше недели» → 7."""
+    return _days(normalize(text))
 
 
 def parse_past(text: str, today: date) -> Reading:

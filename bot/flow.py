@@ -126,8 +126,21 @@ SOURCES_FROM = "sources_from"
 #: answers: how the order completed (CONFIRMED or COUNTDOWN), and on which day (ISO).
 COMPLETED_VIA, COMPLETED_ON = "completed_via", "completed_on"
 CONFIRMED, COUNTDOWN = "confirmed", "countdown"
-#: Typed words that compare ("меньше 15 дней") answer the 15-day question; they are no date.
-_COMPARING = frozenset({"меньше", "менее", "больше", "более", "less", "more", "over", "under"})
+#: Typed words that compare («меньше 15 дней», «больше месяца») answer the 15-day question
+#: by the span they name; they are no date.
+_LESS = frozenset({"меньше", "менее", "less", "under"})
+_MORE = frozenset({"больше", "более", "more", "over"})
+
+
+def completed_via(answers: Mapping[str, str]) -> str | None:
+    """How the order completed (CONFIRMED or COUNTDOWN), if it has.
+
+    Sessions stored before the countdown's path existed say only ``confirmed = yes``.
+    """
+    via = answers.get(COMPLETED_VIA)
+    if via is None and answers.get("confirmed") == YES:
+        return CONFIRMED
+    return via
 _ORDER_NUMBER = re.compile(r"\d{6,20}")
 REMINDER_PREFIX = "rm."
 #: Reminder ids are SQLite row ids: a larger number on a button is no reminder of ours
@@ -255,7 +268,7 @@ _QUESTION_CHOICES: dict[Step, tuple[str, ...]] = {
     Step.DISPUTE: (DEADLINE, REMIND, TEXT, COMPLAINT, SOURCES, RESTART),
     Step.TEXT: (BACK, RESTART),
     Step.DEADLINE: (RESTART,),
-    Step.DEADLINE_SET: (REMIND, BACK, SOURCES, RESTART),
+    Step.DEADLINE_SET: (REMIND, BACK, COMPLAINT, SOURCES, RESTART),
     Step.REMINDED: (RESTART,),
     Step.ANSWER: (TEXT, OTHER, SOURCES, RESTART),
     Step.UNPAID: (SOURCES, RESTART),
@@ -284,7 +297,7 @@ class Flow:
         # On the greeting, «да» means «let's go» too.
         self._answer_matchers[Step.START] = Matcher({BEGIN: [*words(BEGIN), *words(YES)]})
         problem_words = {
-            PROBLEM_PREFIX + p.id: [w for ws in p.keywords.values() for w in ws]
+            PROBLEM_PREFIX + p.id: [phrase for phrase, _ in p.keywords]
             for p in guide.problems
         }
         self._problem_matcher = Matcher({**problem_words, RESTART: words(RESTART)})
@@ -301,8 +314,10 @@ class Flow:
             return self._problem_choices
         answers = session.answers
         if session.step is Step.DEADLINE_SET:
-            # Reminders only while one can still come; Back to the advice it came from.
             end = date.fromisoformat(answers[DEADLINE_END])
+            if answers.get(DEADLINE_KIND) == CONFIRMED_ON and end < buyer_date(session.updated_at):
+                return (COMPLAINT, SOURCES, RESTART)  # the dispute's last day has passed
+            # Reminders only while one can still come; Back to the advice it came from.
             remind = (REMIND,) if reminder_times(end, session.updated_at) else ()
             back = (BACK,) if BACK_TO in answers else ()
             return (*remind, *back, SOURCES, RESTART)
@@ -457,12 +472,8 @@ class Flow:
                 return self._move(session, ctx, Step.CONFIRMED, answers=hint, fresh=True)
         if idle or session is None:
             return self.greet(session, ctx)
-        if session.step is Step.RECENT and not _COMPARING.intersection(normalize(text).split()):
-            reading = dates.parse_past(text, buyer_date(ctx.now))
-            if reading.day is not None:
-                return self._completed_on(session, reading.day, ctx)
-            if reading.problem is not dates.Problem.UNREAD:
-                return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_REASK)
+        if session.step is Step.RECENT and (read := self._read_completion(session, text, ctx)):
+            return read
         if session.step is Step.TEXT and (number := _ORDER_NUMBER.search(text.replace(" ", ""))):
             answers = {**session.answers, ORDER: number[0]}
             return self._move(session, ctx, Step.TEXT, answers=answers)
@@ -492,7 +503,7 @@ class Flow:
         it was confirmed), then work out the dates that matter."""
         if replayed := self._replayed(session, ctx):
             return replayed
-        completed = session is not None and session.active and COMPLETED_VIA in session.answers
+        completed = session is not None and session.active and completed_via(session.answers)
         return self._ask_date(session, ctx, CONFIRMED_ON if completed else PROTECTION)
 
     def _ask_date(self, session: Session | None, ctx: Context, kind: str) -> Transition:
@@ -525,6 +536,45 @@ class Flow:
         answers[COMPLETED_ON] = completed.isoformat()
         answers[DEADLINE_END] = end.isoformat()
         return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
+
+    def _read_completion(self, session: Session, text: str, ctx: Context) -> Transition | None:
+        """When the order completed, typed: a day («28.11», «5 дней назад», «10»), or a
+        span compared with the 15 days («больше месяца», «меньше недели»). ``None``: no
+        date or span in the text (words like «давно» are matched as answers)."""
+        words = normalize(text).split()
+        compared = [i for i, w in enumerate(words) if w in _LESS or w in _MORE]
+        if compared:
+            days = dates.span_days(text)
+            if days is None:
+                return None
+            i = compared[0]
+            negated = i > 0 and words[i - 1] == "не"  # «не больше недели»: at most a week
+            less = (words[i] in _LESS) != negated
+            limit = DISPUTE_AFTER_CONFIRM_DAYS
+            if less and days <= limit + (0 if negated else 1):
+                return self._choose(session, YES, ctx)
+            if not less and days >= limit + (1 if negated else 0):
+                return self._choose(session, NO, ctx)
+            # «больше 10 дней»: 11 days is still in time, 20 is not. Ask for the day.
+            return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_REASK)
+        today = buyer_date(ctx.now)
+        reading = dates.parse_when(text, today)
+        if reading.day is None:
+            if reading.problem is dates.Problem.UNREAD:
+                return None
+            return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_REASK)
+        if reading.day <= today:
+            return self._completed_on(session, reading.day, ctx)
+        if completed_via(session.answers) == COUNTDOWN:
+            # The day the countdown ends is still ahead: protection is running.
+            answers = {
+                **{k: v for k, v in session.answers.items() if k != COMPLETED_VIA},
+                "protection": YES,
+                DEADLINE_KIND: PROTECTION,
+                DEADLINE_END: reading.day.isoformat(),
+            }
+            return self._move(session, ctx, Step.DISPUTE, answers=answers)
+        return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_REASK)
 
     def _completed_on(self, session: Session, day: date, ctx: Context) -> Transition:
         """The order completed on ``day``: a dispute until 15 days after, then a complaint."""
@@ -619,16 +669,18 @@ class Flow:
             return self._move(session, ctx, Step.TEXT, answers=answers)
         if step is Step.TEXT and choice == BACK:
             return self._move(session, ctx, Step(answers.get(TEXT_FROM, Step.ANSWER.value)))
+        if step is Step.DEADLINE_SET and choice == COMPLAINT:  # the 15 days are over
+            return self._to_problem(session, ctx, answers, Route.LATE)
         if step is Step.DEADLINE_SET and choice == BACK:
             return self._move(session, ctx, Step(answers[BACK_TO]))
         if step in (Step.DEADLINE_SET, Step.DISPUTE) and choice == REMIND:
             moved = self._move(session, ctx, Step.REMINDED)
             return replace(moved, action=Action(ADD_REMINDERS))
         if step is Step.DISPUTE and choice == DEADLINE:
-            kind = CONFIRMED_ON if COMPLETED_VIA in answers else PROTECTION
+            kind = CONFIRMED_ON if completed_via(answers) else PROTECTION
             return self._ask_date(session, ctx, kind)
         if step is Step.DISPUTE:  # the only other choice there is COMPLAINT
-            route = Route.PLAN_B if COMPLETED_VIA in answers else Route.ANYWAY
+            route = Route.PLAN_B if completed_via(answers) else Route.ANYWAY
             return self._to_problem(session, ctx, answers, route)
         if choice == OTHER:  # on the answer screen
             return self._move(session, ctx, Step.PROBLEM)

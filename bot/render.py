@@ -23,7 +23,6 @@ from bot.flow import (
     BEGIN,
     COMPLAINT,
     COMPLETED_ON,
-    COMPLETED_VIA,
     CONFIRMED_ON,
     COUNTDOWN,
     DEADLINE,
@@ -58,6 +57,7 @@ from bot.flow import (
     ScreenKind,
     Session,
     Step,
+    completed_via,
     reminder_times,
 )
 from bot.guide import BOX_CONTEXT, GUIDE_CONTEXT, READY_TEXT_CONTEXT, SEED, Guide, Source, Statement
@@ -99,6 +99,9 @@ _PERSONAL = frozenset(
     {ScreenKind.DEADLINE_SET, ScreenKind.REMINDED, ScreenKind.TEXT, ScreenKind.SOURCES}
 )
 
+
+#: Screens that name the day a dispute ends when the session knows it.
+_DATED = frozenset({ScreenKind.DISPUTE, ScreenKind.PROBLEM})
 
 #: The advice screens, for the sources behind each.
 _STEP_SCREENS = {
@@ -145,13 +148,14 @@ class Renderer:
         problem = session.problem if session else None
         group = private_link is not None
         deadline_kind = answers.get(DEADLINE_KIND)
-        completed_via = answers.get(COMPLETED_VIA)
-        key = (screen, confirmed, route, problem, deadline_kind, completed_via, group, tr.language)
-        text = self._texts.get(key)
+        via = completed_via(answers)
+        key = (screen, confirmed, route, problem, deadline_kind, via, group, tr.language)
+        # A screen that names the day a dispute ends depends on that day (and on today):
+        # made every time, never kept, like DEADLINE_SET.
+        dated = screen.kind in _DATED and DEADLINE_END in answers
+        text = None if dated else self._texts.get(key)
         if text is None:
             text = self._screen_text(screen, session, tr, group)
-            # The dispute advice with its last day depends on the day, like DEADLINE_SET.
-            dated = screen.kind is ScreenKind.DISPUTE and DEADLINE_END in answers
             if screen.kind not in _PERSONAL and not dated:
                 self._texts[key] = text
         keyboard: tuple[tuple[Button, ...], ...] = ()
@@ -166,7 +170,7 @@ class Renderer:
             keyboard = tuple(
                 (
                     Button(
-                        self._label(screen.step, c, completed_via is not None, tr),
+                        self._label(screen.step, c, via is not None, tr),
                         callbacks.encode(owner, seq, c),
                     ),
                 )
@@ -209,7 +213,14 @@ class Renderer:
         if notice is Notice.STATUS_HELP:
             return self._where(tr, "where_status")
         if notice is Notice.DATE_HELP:
-            return self._where(tr, "button_after_completion")
+            return _lines(
+                self._where(tr, "button_after_completion"),
+                tr.pgettext(
+                    "notice",
+                    "If the button is there, choose «15 days ago or less»; if not, «More than "
+                    "15 days ago».",
+                ),
+            )
         if notice is Notice.DATE_REASK:
             return tr.pgettext(
                 "notice",
@@ -443,7 +454,7 @@ class Renderer:
                     "question", "The countdown is on the order page. If it has run out, answer No."
                 ),
             )
-        if session.answers.get(COMPLETED_VIA) == COUNTDOWN:
+        if completed_via(session.answers) == COUNTDOWN:
             when = tr.pgettext("question", "<b>When did buyer protection end?</b>")
         else:
             when = tr.pgettext("question", "<b>When did you confirm receipt?</b>")
@@ -464,11 +475,18 @@ class Renderer:
     def _dispute(self, session: Session, tr: Translator) -> Html:
         g = self.guide
         answers = session.answers
-        if COMPLETED_VIA in answers:
-            end = answers.get(DEADLINE_END)
-            if end is not None:
-                last = date.fromisoformat(end)
-                left = (last - buyer_date(session.updated_at)).days
+        end = answers.get(DEADLINE_END)
+        last = date.fromisoformat(end) if end is not None else None
+        left = (last - buyer_date(session.updated_at)).days if last is not None else 0
+        if completed_via(answers):
+            if last is not None and left < 0:  # back on this screen after the last day
+                until = tr.pgettext(
+                    "problem",
+                    "The last day for a dispute was %(date)s, so what remains is a complaint "
+                    "to AliExpress.",
+                    date=self._day(last, tr),
+                )
+            elif last is not None:
                 until = tr.pgettext(
                     "dispute",
                     "<b>A dispute is still possible until %(date)s</b> (%(left)s).",
@@ -487,8 +505,17 @@ class Renderer:
                 self._now(tr, g.fact("button_after_completion")),
             )
         else:
+            ends = None
+            if last is not None and answers.get(DEADLINE_KIND) == PROTECTION and left >= 0:
+                ends = tr.pgettext(
+                    "deadline",
+                    "<b>Buyer protection ends on %(date)s</b> (%(left)s).",
+                    date=self._day(last, tr),
+                    left=self._days_left(left, tr),
+                )
             head = _lines(
                 tr.pgettext("dispute", "<b>Open a dispute: a complaint is not needed yet.</b>"),
+                ends,
                 self._say(tr, g.fact("seed_dispute")),
                 self._now(tr, g.fact("open_early")),
             )
@@ -609,7 +636,7 @@ class Renderer:
     def _problem_question(self, session: Session, tr: Translator, group: bool) -> Html:
         late = tr.pgettext(
             "problem",
-            "15 days or more have passed since the order was completed, so a dispute is "
+            "More than 15 days have passed since the order was completed, so a dispute is "
             "no longer possible: what remains is a complaint to AliExpress.",
         )
         end = session.answers.get(DEADLINE_END)
@@ -673,7 +700,7 @@ class Renderer:
 
     def _deadline_question(self, session: Session | None, tr: Translator) -> Html:
         if session is not None and session.answers.get(DEADLINE_KIND) == CONFIRMED_ON:
-            if session.answers.get(COMPLETED_VIA) == COUNTDOWN:
+            if completed_via(session.answers) == COUNTDOWN:
                 return _lines(
                     tr.pgettext("deadline", "<b>When did buyer protection end?</b>"),
                     tr.pgettext(
@@ -834,7 +861,7 @@ class Renderer:
         if answers.get(DEADLINE_KIND) == CONFIRMED_ON:
             completed = answers.get(COMPLETED_ON)
             since = None
-            if completed is not None and answers.get(COMPLETED_VIA) == COUNTDOWN:
+            if completed is not None and completed_via(answers) == COUNTDOWN:
                 since = tr.pgettext(
                     "deadline",
                     "Buyer protection ended on %(date)s: the order completed by itself then.",
@@ -1015,6 +1042,8 @@ class Renderer:
         if choice == SOURCES:
             return tr.pgettext_plain("button", "Sources")
         if choice == COMPLAINT:
+            if step is Step.DEADLINE_SET:  # the dispute's last day has passed
+                return tr.pgettext_plain("button", "How to complain")
             if completed:
                 return tr.pgettext_plain("button", "Show the complaint (plan B)")
             return tr.pgettext_plain("button", "Show the complaint anyway")
@@ -1026,8 +1055,8 @@ class Renderer:
             }[choice]
         if step is Step.RECENT:
             return {
-                YES: tr.pgettext_plain("button", "Less than 15 days ago"),
-                NO: tr.pgettext_plain("button", "15 days ago or earlier"),
+                YES: tr.pgettext_plain("button", "15 days ago or less"),
+                NO: tr.pgettext_plain("button", "More than 15 days ago"),
                 IDK: tr.pgettext_plain("button", "I don't remember"),
             }[choice]
         return {

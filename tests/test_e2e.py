@@ -104,7 +104,7 @@ async def test_full_conversation_for_each_box(
     await anya.tap("Нет")
     when = await anya.tap("Нет, уже закончилась")
     assert "Когда закончилась защита покупателя?" in when.text
-    late = await anya.tap("15 дней назад или раньше")
+    late = await anya.tap("Больше 15 дней назад")
     assert "спор уже не открыть" in late.text
     answer = await anya.tap(button)
     assert answer.message_id == first.message_id  # one message, edited in place
@@ -126,7 +126,7 @@ async def test_every_message_is_html_without_link_previews(
     await anya.command("/complaint")
     await anya.tap("Нет")
     await anya.tap("Нет, уже закончилась")
-    await anya.tap("15 дней назад или раньше")
+    await anya.tap("Больше 15 дней назад")
     answer = await anya.tap("Посылка так и не пришла")
     assert "buyer@aliexpress.com" in answer.text  # the answer has addresses and links
     drawn = fake.calls_of("sendMessage") + fake.calls_of("editMessageText")
@@ -176,7 +176,7 @@ async def test_dont_know_explains_the_countdown(bot: Bot, anya: Person) -> None:
 async def test_confirmed_recently_is_dispute_first_plan_b_second(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    advice = await anya.tap("Меньше 15 дней назад")
+    advice = await anya.tap("Не больше 15 дней назад")
     assert "Спор ещё можно открыть." in advice.text
     await anya.tap("план Б")
     answer = await anya.tap("Посылка так и не пришла")
@@ -207,7 +207,7 @@ async def test_unmatched_text_gets_a_reask_with_buttons(bot: Bot, anya: Person) 
 async def test_another_problem_and_start_over(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    await anya.tap("15 дней назад или раньше")
+    await anya.tap("Больше 15 дней назад")
     await anya.tap("Подделка")
     problem = await anya.tap("Другая проблема")
     assert "Что случилось?" in problem.text
@@ -345,7 +345,7 @@ async def test_restart_in_the_middle_continues_from_the_old_message(
     try:
         after = await anya.tap("Нет, уже закончилась", before)
         assert "Когда закончилась защита покупателя?" in after.text
-        await anya.tap("15 дней назад или раньше")
+        await anya.tap("Больше 15 дней назад")
         answer = await anya.tap("Подделка")
         assert "Intellectual Property Rights (IPR) Infringement" in answer.text
     finally:
@@ -421,7 +421,7 @@ async def test_kill_9_between_steps_loses_nothing(
 
     proc = await started(fake, db)
     try:
-        after = await anya.tap("15 дней назад или раньше", before)
+        after = await anya.tap("Больше 15 дней назад", before)
         assert "Что случилось?" in after.text
         answer = await anya.tap("Посылка так и не пришла")
         assert "Products not received" in answer.text
@@ -781,7 +781,7 @@ async def test_deadline_from_days_left(bot: Bot, anya: Person) -> None:
 async def test_deadline_is_offered_on_the_dispute_screen(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    advice = await anya.tap("Меньше 15 дней назад")
+    advice = await anya.tap("Не больше 15 дней назад")
     assert "Посчитать сроки" in advice.button_labels()
     question = await anya.tap("Посчитать сроки")
     assert "Когда вы подтвердили получение?" in question.text
@@ -845,7 +845,7 @@ async def test_a_due_reminder_is_sent_once_even_across_restarts(
 async def test_ready_english_text_with_the_order_number(bot: Bot, anya: Person) -> None:
     await anya.command("/complaint")
     await anya.tap("Да")
-    await anya.tap("15 дней назад или раньше")
+    await anya.tap("Больше 15 дней назад")
     await anya.tap("Не тот цвет")
     text = await anya.tap("Готовый текст на английском")
     assert "Hello. I am writing about order [order number]." in text.text
@@ -943,7 +943,7 @@ async def test_stats_for_admins_only(fake: FakeTelegram, tmp_path: Path, anya: P
         await anya.command("/complaint")
         await anya.tap("Нет")
         await anya.tap("Нет, уже закончилась")
-        await anya.tap("15 дней назад или раньше")
+        await anya.tap("Больше 15 дней назад")
         await anya.tap("Подделка")
         refused = await anya.command("/stats")
         assert "Такой команды нет" in refused.text

@@ -150,6 +150,8 @@ def test_dont_know_says_where_to_look_then_asks_again(
         ((NO, NO), "5 дней назад", Step.DISPUTE, "1970-01-11"),
         ((NO, NO), "27.12", Step.DISPUTE, "1970-01-11"),
         ((YES,), "вчера", Step.DISPUTE, "1970-01-15"),
+        ((YES,), "два дня назад", Step.DISPUTE, "1970-01-14"),
+        ((YES,), "10", Step.DISPUTE, "1970-01-06"),  # a number of days: ago
         ((YES,), "40 дней назад", Step.PROBLEM, "1969-12-07"),
         ((NO, NO), "16 дней назад", Step.PROBLEM, "1969-12-31"),
         ((NO, NO), "15 дней назад", Step.DISPUTE, "1970-01-01"),  # today is the last day
@@ -167,10 +169,100 @@ def test_a_typed_day_of_completion_gives_the_last_day_of_the_dispute(
     assert walk.session.answers[DEADLINE_END] == last_day
     if step is Step.PROBLEM:
         assert walk.session.route is Route.LATE
-    else:  # the dispute advice offers reminders before that day, not a date question
+    else:  # the dispute advice offers reminders while one can come, not a date question
         assert walk.last is not None
         assert walk.last.screen is not None
-        assert walk.last.screen.choices[0] in ("remind", TEXT)
+        first = "remind" if last_day > "1970-01-02" else TEXT
+        assert walk.last.screen.choices[0] == first
+        assert "deadline" not in walk.last.screen.choices
+
+
+@pytest.mark.parametrize(
+    ("typed", "step", "notice"),
+    [
+        ("больше месяца назад", Step.PROBLEM, None),
+        ("больше 15 дней назад", Step.PROBLEM, None),
+        ("больше 10 дней назад", Step.RECENT, Notice.DATE_REASK),  # 11 is in time, 20 is not
+        ("меньше 20 дней назад", Step.RECENT, Notice.DATE_REASK),
+        ("меньше недели назад", Step.DISPUTE, None),
+        ("меньше 16 дней", Step.DISPUTE, None),
+        ("не больше недели", Step.DISPUTE, None),
+        ("не меньше 20 дней", Step.PROBLEM, None),
+        ("давно", Step.PROBLEM, None),
+    ],
+)
+def test_a_span_compared_with_15_days_is_read_by_its_number(
+    walk: Walk, typed: str, step: Step, notice: Notice | None
+) -> None:
+    walk.begin()
+    walk.press(YES)
+    t = walk.say(typed)
+    assert walk.step is step
+    assert t.screen is not None
+    assert t.screen.notice is notice
+
+
+def test_a_countdown_end_still_ahead_means_protection_is_running(walk: Walk) -> None:
+    walk.begin()
+    walk.press(NO)
+    walk.press(NO)  # «it has run out», then the day typed is ahead after all
+    walk.say("через 5 дней")
+    assert walk.step is Step.DISPUTE
+    assert walk.session is not None
+    answers = walk.session.answers
+    assert "completed_via" not in answers
+    assert (answers["deadline_kind"], answers[DEADLINE_END]) == ("protection", "1970-01-06")
+    walk.press(COMPLAINT)
+    assert walk.session.route is Route.ANYWAY  # not plan B: the order has not completed
+
+
+def test_a_confirmation_day_ahead_is_asked_again(walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    t = walk.say("10.01")  # nine days ahead: receipt cannot be confirmed then
+    assert walk.step is Step.RECENT
+    assert t.screen is not None
+    assert t.screen.notice is Notice.DATE_REASK
+
+
+def test_after_the_last_day_the_dates_screen_leads_to_the_complaint(walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(YES)
+    walk.press("deadline")
+    t = walk.say("40 дней назад")
+    assert walk.step is Step.DEADLINE_SET
+    assert t.screen is not None
+    assert t.screen.choices == (COMPLAINT, SOURCES, RESTART)  # no way back to the dispute
+    walk.press(COMPLAINT)
+    assert walk.step is Step.PROBLEM
+    assert walk.session is not None
+    assert walk.session.route is Route.LATE
+
+
+@pytest.mark.parametrize("step", [Step.RECENT, Step.DISPUTE])
+def test_a_session_stored_before_the_countdown_path_keeps_its_confirmation(
+    flow: Flow, step: Step
+) -> None:
+    """Stored by the previous version: ``confirmed = yes`` and nothing of how it completed."""
+    old = Session(
+        chat_id=10,
+        user_id=10,
+        step=step,
+        language="ru",
+        created_at=900.0,
+        updated_at=900.0,
+        seq=3,
+        answers={"confirmed": YES},
+    )
+    walk = Walk(flow)
+    walk.session = old
+    if step is Step.RECENT:
+        walk.press(YES)
+    assert walk.step is Step.DISPUTE
+    walk.press(COMPLAINT)
+    assert walk.session is not None
+    assert walk.session.route is Route.PLAN_B
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ async def test_a_hundred_people_at_once_each_get_every_reply(bot: Bot, fake: Fak
         only_message(person, RECENT_QUESTION)
 
     for person in people:
-        fake.press_button(person.user, person.last, "15 дней назад или раньше")
+        fake.press_button(person.user, person.last, "Больше 15 дней назад")
     await fake.wait_processed(timeout=STEP_TIMEOUT_S)
     for person in people:
         only_message(person, PROBLEM_QUESTION)

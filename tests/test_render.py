@@ -272,3 +272,31 @@ def test_the_date_question_follows_what_was_asked(
     second = renderer.view(flow.screen(protection), protection, ru).text
     assert "Когда вы подтвердили получение?" in first
     assert "Когда заканчивается защита покупателя?" in second
+
+
+def test_a_dated_screen_is_not_cached_across_people(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    """Two buyers on the same path with different days: each sees their own day."""
+    shown = []
+    for end in ("2026-11-28", "2026-11-19"):
+        session = replace(
+            BASE,
+            step=Step.PROBLEM,
+            route=Route.LATE,
+            answers={COMPLETED_VIA: CONFIRMED, DEADLINE_KIND: CONFIRMED_ON, DEADLINE_END: end},
+        )
+        shown.append(renderer.view(flow.screen(session), session, ru).text)
+    assert "28 ноября" in shown[0]
+    assert "19 ноября" in shown[1]
+
+
+def test_a_dispute_screen_after_its_last_day_says_so(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    answers = {COMPLETED_VIA: CONFIRMED, DEADLINE_KIND: CONFIRMED_ON, DEADLINE_END: "2026-11-09"}
+    session = replace(BASE, step=Step.DISPUTE, answers=answers)  # on 4 December
+    plain, _ = parse_html(renderer.view(flow.screen(session), session, ru).text)
+    assert "Последний день для спора был 9 ноября" in plain
+    assert "сегодня последний день" not in plain
+    assert "Спор ещё можно открыть" not in plain

@@ -29,6 +29,12 @@ from bot.i18n import Catalogs
 from bot.render import Renderer
 from bot.resources import resource_path
 
+
+def understanding() -> dict[str, Any]:
+    with (resource_path("data") / "understanding.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 _NUMBER = re.compile(r"\d+")
 #: How a statement that only one non-official page makes says so.
@@ -71,14 +77,14 @@ def test_a_statement_without_a_source_is_refused(raw: dict[str, Any], guide: Gui
         broken = copy.deepcopy(raw)
         edit(broken)
         with pytest.raises(GuideError, match=r"source|statement"):
-            parse_guide(broken, guide.sources)
+            parse_guide(broken, guide.sources, understanding())
 
 
 def test_a_statement_naming_an_unknown_source_is_refused(raw: dict[str, Any], guide: Guide) -> None:
     broken = copy.deepcopy(raw)
     broken["facts"]["pay_once"]["sources"] = ["S13", "S999"]
     with pytest.raises(GuideError, match="S999"):
-        parse_guide(broken, guide.sources)
+        parse_guide(broken, guide.sources, understanding())
 
 
 def test_every_source_is_used_and_has_a_quote_and_a_link(guide: Guide) -> None:
