@@ -30,6 +30,7 @@ from bot import dates
 from bot.dates import buyer_date
 from bot.guide import Guide, GuideError
 from bot.matching import Matcher, normalize
+from bot.understanding import Understanding
 
 
 class Step(StrEnum):
@@ -68,6 +69,7 @@ class Notice(StrEnum):
     REASK = "reask"  # typed text matched no choice
     COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
     STATUS_HELP = "status_help"  # where to see whether the order is completed
+    NARROWED = "narrowed"  # typed words pointed at a few problems: which one?
     DATE_HELP = "date_help"  # where to see when the order completed
     DATE_REASK = "date_reask"  # typed text that is not a date
     DATE_PAST = "date_past"  # protection that ended already
@@ -123,6 +125,8 @@ TEXT_FOR, TEXT_FROM, ORDER = "text_for", "text_from", "order"
 BACK_TO = "back_to"
 #: answers: the step the sources were opened from, to go back to.
 SOURCES_FROM = "sources_from"
+#: answers: the likeliest problems for what was typed, offered as buttons (comma-separated).
+CANDIDATES = "candidates"
 #: answers: how the order completed (CONFIRMED or COUNTDOWN), and on which day (ISO).
 COMPLETED_VIA, COMPLETED_ON = "completed_via", "completed_on"
 CONFIRMED, COUNTDOWN = "confirmed", "countdown"
@@ -130,6 +134,10 @@ CONFIRMED, COUNTDOWN = "confirmed", "countdown"
 #: by the span they name; they are no date.
 _LESS = frozenset({"меньше", "менее", "less", "under"})
 _MORE = frozenset({"больше", "более", "more", "over"})
+
+
+def _without(answers: Mapping[str, str], key: str) -> dict[str, str]:
+    return {k: v for k, v in answers.items() if k != key}
 
 
 def completed_via(answers: Mapping[str, str]) -> str | None:
@@ -141,6 +149,8 @@ def completed_via(answers: Mapping[str, str]) -> str | None:
     if via is None and answers.get("confirmed") == YES:
         return CONFIRMED
     return via
+
+
 _ORDER_NUMBER = re.compile(r"\d{6,20}")
 REMINDER_PREFIX = "rm."
 #: Reminder ids are SQLite row ids: a larger number on a button is no reminder of ours
@@ -296,21 +306,18 @@ class Flow:
         }
         # On the greeting, «да» means «let's go» too.
         self._answer_matchers[Step.START] = Matcher({BEGIN: [*words(BEGIN), *words(YES)]})
-        problem_words = {
-            PROBLEM_PREFIX + p.id: [phrase for phrase, _ in p.keywords]
-            for p in guide.problems
-        }
-        self._problem_matcher = Matcher({**problem_words, RESTART: words(RESTART)})
-        # On the answer screen a typed problem switches straight to its answer.
-        self._answer_screen_matcher = Matcher(
-            {**problem_words, OTHER: words(OTHER), RESTART: words(RESTART)}
-        )
+        self.understanding = Understanding(guide)
+        # Besides a problem: start over, and on the answer screen «another problem».
+        self._problem_controls = Matcher({RESTART: words(RESTART)})
+        self._answer_controls = Matcher({OTHER: words(OTHER), RESTART: words(RESTART)})
 
     # ---- screens -------------------------------------------------------------------------
 
     def choices(self, session: Session) -> tuple[str, ...]:
         """The buttons of the step ``session`` is at, in order."""
         if session.step is Step.PROBLEM:
+            if candidates := session.answers.get(CANDIDATES):
+                return (*(PROBLEM_PREFIX + c for c in candidates.split(",")), OTHER)
             return self._problem_choices
         answers = session.answers
         if session.step is Step.DEADLINE_SET:
@@ -460,15 +467,11 @@ class Flow:
         idle = session is None or not session.active
         asking = session is not None and session.step in _ASKS_ABOUT_THE_ORDER
         if idle or asking:
-            problem = self._match_problem(self._problem_matcher, text)
-            if problem == PROBLEM_PREFIX + UNPAID_PROBLEM:  # no question applies to it
+            problem = self.understanding.read(text).problem
+            if problem == UNPAID_PROBLEM:  # no question applies to it
                 return self._unpaid(session, ctx, fresh=idle)
-            if (
-                (idle or (session and session.step is Step.START))
-                and problem
-                and (problem.startswith(PROBLEM_PREFIX))
-            ):
-                hint = {HINT: problem.removeprefix(PROBLEM_PREFIX)}
+            if problem and (idle or (session and session.step is Step.START)):
+                hint = {HINT: problem}
                 return self._move(session, ctx, Step.CONFIRMED, answers=hint, fresh=True)
         if idle or session is None:
             return self.greet(session, ctx)
@@ -481,20 +484,16 @@ class Flow:
             if self._answer_matchers[Step.DEADLINE].match(text) == RESTART:
                 return self._choose(session, RESTART, ctx)
             return self._read_date(session, text, ctx)
-        choice = self._match(session.step, text)
+        if session.step in (Step.PROBLEM, Step.ANSWER):
+            return self._read_problem(session, text, ctx)
+        choice = self._answer_matchers[session.step].match(text)
         if choice is None:
             return self._move(session, ctx, session.step, notice=Notice.REASK)
         return self._choose(session, choice, ctx)
 
     def rank_problems(self, text: str) -> list[str]:
         """Problem ids that ``text`` describes, best first (for inline search)."""
-        scores = self._problem_matcher.scores(text)
-        order = self._problem_choices.index
-        ranked = sorted(
-            (c for c in scores if c.startswith(PROBLEM_PREFIX)),
-            key=lambda c: (-scores[c][0], -scores[c][1], order(c)),
-        )
-        return [c.removeprefix(PROBLEM_PREFIX) for c in ranked]
+        return self.understanding.rank(text)
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -603,31 +602,19 @@ class Flow:
             outcome_at=ctx.now,
         )
 
-    def _match(self, step: Step, text: str) -> str | None:
-        if step is Step.PROBLEM:
-            return self._match_problem(self._problem_matcher, text)
-        if step is Step.ANSWER:
-            return self._match_problem(self._answer_screen_matcher, text)
-        return self._answer_matchers[step].match(text)
-
-    def _match_problem(self, matcher: Matcher, text: str) -> str | None:
-        """Like :meth:`Matcher.match`, but a tie between problems of one box is no tie."""
-        scores = matcher.scores(text)
-        if not scores:
-            return None
-        top = max(words for words, _ in scores.values())
-        best = [c for c in scores if scores[c][0] == top]
-        boxes = {self._box_of(c) for c in best}
-        if len(boxes) == 1 and None not in boxes:
-            return min(best, key=self._problem_choices.index)
-        if len(best) == 1:
-            return best[0]
-        return None
-
-    def _box_of(self, choice: str) -> str | None:
-        if not choice.startswith(PROBLEM_PREFIX):
-            return None
-        return self.guide.problem(choice.removeprefix(PROBLEM_PREFIX)).box.id
+    def _read_problem(self, session: Session, text: str, ctx: Context) -> Transition:
+        """What went wrong, typed: the main problem; when unsure, the likeliest ones as
+        buttons; the question again only when nothing in the text points anywhere."""
+        reading = self.understanding.read(text)
+        if reading.problem is not None:
+            return self._choose(session, PROBLEM_PREFIX + reading.problem, ctx)
+        controls = self._answer_controls if session.step is Step.ANSWER else self._problem_controls
+        if (choice := controls.match(text)) is not None:
+            return self._choose(session, choice, ctx)
+        if reading.candidates:
+            answers = {**session.answers, CANDIDATES: ",".join(reading.candidates)}
+            return self._move(session, ctx, Step.PROBLEM, answers=answers, notice=Notice.NARROWED)
+        return self._move(session, ctx, session.step, notice=Notice.REASK)
 
     def _choose(self, session: Session, choice: str, ctx: Context) -> Transition:
         step, answers = session.step, session.answers
@@ -682,15 +669,15 @@ class Flow:
         if step is Step.DISPUTE:  # the only other choice there is COMPLAINT
             route = Route.PLAN_B if completed_via(answers) else Route.ANYWAY
             return self._to_problem(session, ctx, answers, route)
-        if choice == OTHER:  # on the answer screen
-            return self._move(session, ctx, Step.PROBLEM)
+        if choice == OTHER:  # on the answer screen, or past the likeliest problems: all of them
+            return self._move(session, ctx, Step.PROBLEM, answers=_without(answers, CANDIDATES))
         problem = self.guide.problem(choice.removeprefix(PROBLEM_PREFIX))
         assert session.route is not None, "the problem step is reached with a route"
         return self._move(
             session,
             ctx,
             Step.ANSWER,
-            answers={**answers, "problem": problem.id},
+            answers={**_without(answers, CANDIDATES), "problem": problem.id},
             problem=problem.id,
             box=problem.box.id,
             outcome_at=ctx.now,  # the storage records the outcome when it sees this

@@ -72,8 +72,27 @@ class Problem:
     button: str
     title: str
     statement: str  # one English sentence for the ready text
-    keywords: Mapping[str, tuple[str, ...]]
+    #: The words buyers use for it (data/understanding.toml): language → group → phrases.
+    words: Mapping[str, Mapping[str, tuple[str, ...]]]
     evidence: tuple[Statement, ...]
+
+    @property
+    def keywords(self) -> Iterator[tuple[str, str]]:
+        """Every phrase with its group, in every language."""
+        for groups in self.words.values():
+            for group, phrases in groups.items():
+                for phrase in phrases:
+                    yield phrase, group
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """How several problems in one message resolve to the main one (understanding.toml)."""
+
+    priority: tuple[str, ...]  # problem ids, the main one first
+    item_problems: frozenset[str]  # problems with what arrived
+    arrived: tuple[str, ...]  # words saying the parcel came, in every language
+    max_candidates: int  # problems offered as buttons when nothing matched for sure
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +113,7 @@ class Guide:
     dispute_warnings: tuple[Statement, ...]
     addresses: tuple[Address, ...]
     ready_text: Mapping[str, str]  # English templates: complaint, dispute, protection_end
+    rules: Rules
     #: Statements the screens use by name (``[facts.<name>]``).
     facts: Mapping[str, Statement]
     sources: Mapping[str, Source]
@@ -183,15 +203,43 @@ def parse_sources(raw: Mapping[str, Any]) -> dict[str, Source]:
     return by_id
 
 
-def _keywords(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
+def _words(raw: Any, where: str) -> dict[str, dict[str, tuple[str, ...]]]:
     if not isinstance(raw, dict) or not raw:
         raise GuideError(f"{where}: expected keywords per language")
-    return {lang: _strings(words, f"{where}.{lang}") for lang, words in raw.items()}
+    words: dict[str, dict[str, tuple[str, ...]]] = {}
+    for language, groups in raw.items():
+        if not isinstance(groups, dict) or not groups:
+            raise GuideError(f"{where}.{language}: expected keywords per group")
+        words[language] = {
+            group: _strings(phrases, f"{where}.{language}.{group}")
+            for group, phrases in groups.items()
+        }
+    return words
 
 
-def parse_guide(raw: Mapping[str, Any], sources: Mapping[str, Source]) -> Guide:
-    """Build a :class:`Guide` from the decoded TOML, checking its invariants."""
+def _rules(raw: Mapping[str, Any], problem_ids: set[str]) -> Rules:
     try:
+        rules = Rules(
+            priority=_strings(raw["priority"], "rules.priority"),
+            item_problems=frozenset(_strings(raw["item_problems"], "rules.item_problems")),
+            arrived=tuple(w for ws in raw["arrived"].values() for w in _strings(ws, "arrived")),
+            max_candidates=int(raw["max_candidates"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GuideError(f"data/understanding.toml [rules]: {exc}") from exc
+    if set(rules.priority) != problem_ids:
+        raise GuideError(f"rules.priority must name every problem once: {sorted(problem_ids)}")
+    if not rules.item_problems <= problem_ids:
+        raise GuideError("rules.item_problems names an unknown problem")
+    return rules
+
+
+def parse_guide(
+    raw: Mapping[str, Any], sources: Mapping[str, Source], understanding: Mapping[str, Any]
+) -> Guide:
+    """Build a :class:`Guide` from the decoded TOML files, checking their invariants."""
+    try:
+        vocab = understanding["words"]
         boxes = tuple(
             Box(
                 id=b["id"],
@@ -210,11 +258,14 @@ def parse_guide(raw: Mapping[str, Any], sources: Mapping[str, Source]) -> Guide:
                 button=p["button"],
                 title=p["title"],
                 statement=p["statement"],
-                keywords=_keywords(p["keywords"], f"problems.{p['id']}.keywords"),
+                words=_words(vocab.get(p["id"]), f"words.{p['id']}"),
                 evidence=_statements(p["evidence"], f"problems.{p['id']}.evidence"),
             )
             for p in raw["problems"]
         )
+        unused = {b.id for b in boxes} - {p.box.id for p in problems}
+        if unused:
+            raise GuideError(f"boxes no problem maps to: {sorted(unused)}")
         # Which kinds of answer there must be is the flow's business (Flow checks it).
         answers = raw["answers"]["keywords"]
         answer_keywords: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -236,6 +287,7 @@ def parse_guide(raw: Mapping[str, Any], sources: Mapping[str, Source]) -> Guide:
                 for a in raw["addresses"]
             ),
             ready_text={k: str(v) for k, v in raw["ready_text"].items()},
+            rules=_rules(understanding["rules"], {p.id for p in problems}),
             facts={name: _statement(fact, f"facts.{name}") for name, fact in raw["facts"].items()},
             sources=dict(sources),
         )
@@ -243,9 +295,6 @@ def parse_guide(raw: Mapping[str, Any], sources: Mapping[str, Source]) -> Guide:
         raise GuideError(f"missing or unknown key: {exc}") from exc
     if len({p.id for p in problems}) != len(problems):
         raise GuideError("duplicate problem id")
-    unused = {b.id for b in boxes} - {p.box.id for p in problems}
-    if unused:
-        raise GuideError(f"boxes no problem maps to: {sorted(unused)}")
     for statement in guide.statements():
         unknown = [s for s in statement.sources if s not in sources]
         if unknown:
@@ -259,8 +308,10 @@ def load_guide(folder: Path | None = None) -> Guide:
     folder = folder or resource_path("data")
     with (folder / "sources.toml").open("rb") as fh:
         sources = parse_sources(tomllib.load(fh))
+    with (folder / "understanding.toml").open("rb") as fh:
+        understanding = tomllib.load(fh)
     with (folder / "guide.toml").open("rb") as fh:
-        return parse_guide(tomllib.load(fh), sources)
+        return parse_guide(tomllib.load(fh), sources, understanding)
 
 
 def _translatable(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -190,7 +190,17 @@ class Renderer:
             # These screens are long and already above: re-ask in one line, with the buttons.
             return self.notice(screen.notice, tr)
         text = self._text(screen, session, tr, group)
+        if screen.notice is Notice.REASK and screen.kind is ScreenKind.PROBLEM:
+            # Say what kind of answer helps: a few words about what is wrong.
+            reask = tr.pgettext(
+                "notice",
+                "Sorry, I could not tell what went wrong. Please describe it in a few words, "
+                "for example «посылка не пришла», «не тот размер» or «подделка», or choose "
+                "below.",
+            )
+            return Html(f"{reask}\n\n{text}")
         if screen.notice in (
+            Notice.NARROWED,
             Notice.REASK,
             Notice.COUNTDOWN_HELP,
             Notice.STATUS_HELP,
@@ -207,6 +217,12 @@ class Renderer:
                 "notice",
                 "Sorry, I could not understand the answer. "
                 "Please tap a button below or answer in a couple of words.",
+            )
+        if notice is Notice.NARROWED:
+            return tr.pgettext(
+                "notice",
+                "It looks like one of these. Please choose it, or «Something else» for the "
+                "whole list.",
             )
         if notice is Notice.COUNTDOWN_HELP:
             return self._where(tr, "countdown")
@@ -1028,6 +1044,8 @@ class Renderer:
         if choice == RESTART:
             return tr.pgettext_plain("button", "Start over")
         if choice == OTHER:
+            if step is Step.PROBLEM:  # past the likeliest problems: the whole list
+                return tr.pgettext_plain("button", "Something else")
             return tr.pgettext_plain("button", "Another problem")
         if choice == DEADLINE:
             return tr.pgettext_plain("button", "Work out the dates")

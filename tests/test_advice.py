@@ -224,3 +224,21 @@ async def test_deadline_with_a_day_that_has_passed_gives_the_dispute_window(
     await buyer.command("/deadline")
     late = await buyer.say(words.days_ago % 40)
     assert "/complaint" in late.text
+
+
+async def test_words_that_point_somewhere_are_asked_about_with_the_likeliest_choices(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    anya = Person(fake, 4300)
+    await anya.command("/complaint")
+    await anya.tap("Да")
+    await anya.tap("Больше 15 дней назад")
+    asked = await anya.say("трек показывает что вручено")
+    assert "Похоже, дело в одном из этого" in asked.text
+    assert asked.button_labels() == ["Посылка так и не пришла", "Другое"]
+    everything = await anya.tap("Другое")
+    assert len(everything.button_labels()) == 8  # the whole list
+    again = await anya.say("здравствуйте, помогите пожалуйста")  # nothing to go on
+    assert "Опишите в двух-трёх словах" in again.text
+    answer = await anya.say("пасылка непришла")
+    assert "Products not received" in answer.text

@@ -457,7 +457,7 @@ def test_every_question_can_be_answered_by_typing(walk: Walk, typed: list[str], 
         ),
         ("посылка пришла, но не работает", "broken"),
         ("продавец грубит", "other"),
-        ("другое", "other"),
+        ("другое нарушение", "other"),
     ],
 )
 def test_problems_in_the_buyers_own_words(walk: Walk, text: str, problem: str) -> None:

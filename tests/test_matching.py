@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matching import Matcher, normalize, stem, stems_match
+from bot.matching import Matcher, lemma, normalize
 
 YES_NO = Matcher(
     {
@@ -32,21 +32,37 @@ def test_normalize(text: str, expected: str) -> None:
     ("a", "b"),
     [
         ("пришла", "пришло"),
+        ("пришла", "пришёл"),
         ("посылка", "посылку"),
         ("подтвердил", "подтвердила"),
-        ("подтвердил", "подтверждал"),
         ("размер", "размера"),
-        ("пасылка", "посылка"),  # a typo
-        ("бракованный", "бракованая"),
+        ("линяет", "линяла"),
     ],
 )
-def test_word_forms_and_typos_match(a: str, b: str) -> None:
-    assert stems_match(stem(a), stem(b))
+def test_word_forms_have_one_dictionary_form(a: str, b: str) -> None:
+    assert lemma(normalize(a)) == lemma(normalize(b))
+
+
+@pytest.mark.parametrize(
+    ("typed", "keyword"),
+    [
+        ("пасылка не пришла", "посылка"),  # a typo the dictionary does not know
+        ("бракованая", "бракованный"),
+        ("непришла посылка", "не пришла посылка"),
+    ],
+)
+def test_typos_match_the_nearest_keyword(typed: str, keyword: str) -> None:
+    assert Matcher({"x": [keyword]}).match(typed) == "x"
 
 
 @pytest.mark.parametrize(("a", "b"), [("да", "до"), ("нет", "не"), ("цвет", "свет")])
 def test_short_words_must_be_exact(a: str, b: str) -> None:
-    assert not stems_match(stem(a), stem(b))
+    assert Matcher({"x": [a]}).match(b) is None
+
+
+def test_a_match_can_be_explained() -> None:
+    matcher = Matcher({"broken": ["не работает", "брак"], "not_arrived": ["не пришла"]})
+    assert matcher.explain("Посылка пришла, но телефон не работает") == {"broken": "не работает"}
 
 
 @pytest.mark.parametrize(

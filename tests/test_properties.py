@@ -87,7 +87,7 @@ COMMON = settings(deadline=None, print_blob=True)
 #: Every phrase the matcher knows: answers to the questions and the problems.
 PHRASES = sorted(
     {w for kinds in GUIDE.answer_keywords.values() for ws in kinds.values() for w in ws}
-    | {w for p in GUIDE.problems for ws in p.keywords.values() for w in ws}
+    | {phrase for p in GUIDE.problems for phrase, _ in p.keywords}
 )
 EMOJI = ["😀", "👍🏽", "👨‍👩‍👧", "🇷🇺", "❤️", "🧑‍💻", "\U0001f4a3", "🏳️‍🌈"]
 MARKUP = [
