@@ -166,6 +166,7 @@ class Runtime:
         )
         cards = InlineCards(content.flow, content.renderer, content.catalogs)
         transport = TelegramTransport(conversations, cards, username, replied=inbox.done)
+        inbox.waiting = transport.answer_waiting
         application.add_handlers(transport.handlers())
         application.add_error_handler(transport.on_error)
         await transport.register_commands(application.bot)

@@ -46,6 +46,8 @@ from bot.inline import InlineCards
 from bot.lru import Lru
 from bot.render import Button, View
 from bot.service import COMMANDS, Conversations, Event, Kind, Reply
+from bot.storage import Postponed
+from bot.tracing import keep_update, on_storage_wait
 
 log = logging.getLogger(__name__)
 
@@ -296,21 +298,34 @@ class TelegramTransport:
         assert query is not None
         message = query.message
         chat_id = message.chat.id if message else query.from_user.id
-        reply = await self.conversations.handle(
-            Event(
-                kind=Kind.PRESS,
-                chat_id=chat_id,
-                user_id=query.from_user.id,
-                language_code=query.from_user.language_code,
-                text=query.data or "",
-                message_id=message.message_id if message else None,
-                update_id=update.update_id,
-                group=message is not None and _is_group(message.chat),
+        user = query.from_user
+
+        async def on_wait(refused: bool) -> None:
+            # The step waits for the database: answer the press now, while Telegram still
+            # accepts the answer (10–15 s), with a note that the screen follows.
+            await self.answer_waiting([update])
+
+        on_storage_wait(on_wait)
+        try:
+            reply = await self.conversations.handle(
+                Event(
+                    kind=Kind.PRESS,
+                    chat_id=chat_id,
+                    user_id=user.id,
+                    language_code=user.language_code,
+                    text=query.data or "",
+                    message_id=message.message_id if message else None,
+                    update_id=update.update_id,
+                    group=message is not None and _is_group(message.chat),
+                )
             )
-        )
-        # Answer first: the spinner on the button stops whatever happens next.
+        finally:
+            on_storage_wait(None)
+        # Answer first: the spinner on the button stops whatever happens next. (Answered
+        # already if the step had to wait for the database.)
+        answered = query.id in self.answered
         self.answered.put(query.id, True)
-        for attempt in (1, 2):
+        for attempt in () if answered else (1, 2):
             try:
                 await query.answer(reply.notice, show_alert=reply.alert)
                 break
@@ -338,6 +353,22 @@ class TelegramTransport:
                 await self._strip_keyboard(context, chat_id, message.message_id)
                 return
         self.shown.put((chat_id, message.message_id), view)
+
+    async def answer_waiting(self, updates: Sequence[Update]) -> None:
+        """Updates wait for the database: answer their button presses now, with a short
+        note (the screen follows once the step is stored)."""
+        for update in updates:
+            query = update.callback_query
+            if query is None or query.id in self.answered:
+                continue
+            self.answered.put(query.id, True)
+            user, message = query.from_user, query.message
+            chat_id = message.chat.id if message else user.id
+            note = self.conversations.wait_note(chat_id, user.id, user.language_code)
+            try:
+                await query.answer(note)
+            except TelegramError as exc:
+                log.info("callback query of update %s not answered: %s", update.update_id, exc)
 
     async def on_inline_query(self, update: Update, context: Context) -> None:
         """Cards ranked by the typed words; answered from memory, no database."""
@@ -389,6 +420,19 @@ class TelegramTransport:
     async def on_error(self, update: object, context: Context) -> None:
         """The one error handler: log without secrets, tell the person kindly."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, Postponed):
+            # The bot stops while the database refuses the step: not done, and not failed
+            # either. The update stays in the inbox and is handled at the next start.
+            keep_update()
+            log.info("update %s waits for the next start: %s", update_id, context.error)
+            query = update.callback_query if isinstance(update, Update) else None
+            if query is not None and query.id not in self.answered:
+                self.answered.put(query.id, True)
+                try:
+                    await query.answer()
+                except TelegramError as exc:
+                    log.info("could not answer callback query of update %s: %s", update_id, exc)
+            return
         if isinstance(context.error, Forbidden):  # blocked by the user: nobody to tell
             log.info("update %s: %s", update_id, context.error)
             if isinstance(update, Update) and update.effective_chat is not None:
@@ -431,17 +475,37 @@ class TelegramTransport:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        reply = await self.conversations.handle(
-            Event(
-                kind=kind,
-                chat_id=message.chat.id,
-                user_id=user.id,
-                language_code=user.language_code,
-                text=(message.text or "") if text is None else text,
-                update_id=update.update_id,
-                group=_is_group(message.chat),
+        noted = False
+
+        async def on_wait(refused: bool) -> None:
+            # The database refused the step, which waits until it is accepted: one short
+            # note, so that the silence is not taken for a dead bot. (A lock that is merely
+            # waited for is usually gone in a moment: no note for that.)
+            nonlocal noted
+            if noted or not refused:
+                return
+            noted = True
+            note = self.conversations.wait_note(message.chat.id, user.id, user.language_code)
+            try:
+                await context.bot.send_message(message.chat.id, note)
+            except TelegramError as exc:
+                log.info("could not send the wait note of update %s: %s", update.update_id, exc)
+
+        on_storage_wait(on_wait)
+        try:
+            reply = await self.conversations.handle(
+                Event(
+                    kind=kind,
+                    chat_id=message.chat.id,
+                    user_id=user.id,
+                    language_code=user.language_code,
+                    text=(message.text or "") if text is None else text,
+                    update_id=update.update_id,
+                    group=_is_group(message.chat),
+                )
             )
-        )
+        finally:
+            on_storage_wait(None)  # once the reply goes out, a wait is not worth a note
         if reply.view is None:
             return
         # In a group, answer the command itself, so it is clear whom the reply is for.

@@ -21,8 +21,9 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.app import AnyApplication, inbox_of, running
-from bot.inbox import Inbox, Intake
+from bot.inbox import Inbox, Intake, give_up_at
 from bot.limits import seconds
+from bot.storage import Postponed
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,13 @@ class Poller:
         """Fetch updates and hand them to the dispatcher until ``stop`` is set; then finish
         the updates accepted, and tell Telegram."""
         await self.application.bot.delete_webhook(drop_pending_updates=False)
-        await self.intake.resume()
-        await self._poll()
-        await self.intake.close()  # finish every update accepted
+        watch = asyncio.create_task(give_up_at(self.stop, self.intake))
+        try:
+            await self.intake.resume()
+            await self._poll()
+            await self.intake.close()  # finish every update accepted
+        finally:
+            watch.cancel()
         await self._confirm()
 
     async def _poll(self) -> None:
@@ -74,6 +79,8 @@ class Poller:
                     await self.intake.take(updates)  # on disk before the offset passes them
             except (InvalidToken, asyncio.CancelledError):
                 raise
+            except Postponed:  # stopped while the database refused the batch: it comes again
+                return
             except RetryAfter as exc:
                 await self._sleep(seconds(exc.retry_after))
                 continue

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
 from bot.flow import Route, Session, Step
 from bot.lru import Lru
+from bot.tracing import storage_waits
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +223,81 @@ class StorageError(RuntimeError):
     """The database file cannot be used (newer schema, not a database…)."""
 
 
+class Postponed(Exception):
+    """The database kept refusing a statement until the bot was told to stop.
+
+    Whatever was being handled is not done: an update stays in the inbox for the next start.
+    """
+
+
+#: SQLite's primary result codes for a refusal that may be gone a moment later: BUSY,
+#: LOCKED, IOERR, FULL, CANTOPEN, PROTOCOL. The statement was not applied (every write is
+#: one statement, or one transaction, in autocommit mode), so it can simply be run again.
+_TRANSIENT_CODES = frozenset({5, 6, 10, 13, 14, 15})
+_TRANSIENT_WORDS = (
+    "database is locked",
+    "database table is locked",
+    "database or disk is full",
+    "disk i/o error",
+    "unable to open database file",
+    "locking protocol",
+)
+#: CORRUPT and NOTADB: the file is damaged; waiting does not help.
+_DAMAGED_CODES = frozenset({11, 26})
+_DAMAGED_WORDS = ("database disk image is malformed", "file is not a database")
+
+
+def _primary_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """``exc`` is SQLite refusing for now (locked, disk full, an I/O error): try again later."""
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    code = _primary_code(exc)
+    if code is not None:
+        return code in _TRANSIENT_CODES
+    text = str(exc).lower()
+    return any(words in text for words in _TRANSIENT_WORDS)
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """``exc`` says the database file is damaged (or not a database at all)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = _primary_code(exc)
+    if code is not None:
+        return code in _DAMAGED_CODES
+    text = str(exc).lower()
+    return any(words in text for words in _DAMAGED_WORDS)
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_StoreMethod = Callable[Concatenate["SessionStore", _P], Coroutine[Any, Any, _T]]
+
+
+def _retried(method: _StoreMethod[_P, _T]) -> _StoreMethod[_P, _T]:
+    """Run the method again, with back-off, for as long as SQLite refuses it for now.
+
+    Only for methods that can safely run twice: each is one statement, one transaction, or
+    statements that give the same result when repeated. The first try costs nothing extra.
+    """
+
+    async def patiently(self: SessionStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return await method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            if not is_transient(exc):
+                raise
+            return await self._retry(exc, lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(patiently, method)
+    return patiently
+
+
 def _row_to_session(row: Sequence[Any]) -> Session:
     (
         chat_id,
@@ -317,9 +394,59 @@ class SessionStore:
         #: meanwhile steps are written through aiosqlite (see _checkpoint_once).
         self._log_busy = False
         self._direct: sqlite3.Connection | None = None
+        #: Set when the bot stops: statements waiting for the database give up (Postponed).
+        self._give_up = asyncio.Event()
+        self._failing_since: float | None = None  # the database refuses statements
 
     def _remember(self, session: Session) -> None:
         self._cache.put((session.chat_id, session.user_id), session)
+
+    #: Back-off between tries of a statement the database refused for now (seconds).
+    RETRY_FIRST_S = 0.05
+    RETRY_MAX_S = 5.0
+
+    def stop_retrying(self) -> None:
+        """The bot stops: statements waiting for the database raise :class:`Postponed`."""
+        self._give_up.set()
+
+    async def _retry(self, first: sqlite3.Error, call: Callable[[], Awaitable[_T]]) -> _T:
+        """Try ``call`` again until the database accepts it (see :func:`_retried`).
+
+        The outage is logged once, when it starts, and once when it is over. The update
+        being handled is told it waits (:func:`bot.tracing.storage_waits`), so the person
+        can be told too.
+        """
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            log.warning(
+                "the database %s refuses statements (%s); they wait and are tried again",
+                self.path,
+                first,
+            )
+        await storage_waits(True)
+        delay = self.RETRY_FIRST_S
+        while True:
+            if self._give_up.is_set():
+                raise Postponed(f"the database {self.path} refused a statement: {first}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._give_up.wait(), delay)
+            if self._give_up.is_set():
+                raise Postponed(f"the database {self.path} refused a statement: {first}")
+            delay = min(delay * 2, self.RETRY_MAX_S)
+            try:
+                result = await call()
+            except sqlite3.Error as exc:
+                if not is_transient(exc):
+                    raise
+                continue
+            if self._failing_since is not None:
+                log.warning(
+                    "the database %s accepts statements again, after %.1f s",
+                    self.path,
+                    time.monotonic() - self._failing_since,
+                )
+                self._failing_since = None
+            return result
 
     @classmethod
     async def open(cls, path: Path | str) -> SessionStore:
@@ -493,6 +620,11 @@ class SessionStore:
             raise
         await self._conn.execute("COMMIT")
 
+    def cached(self, chat_id: int, user_id: int) -> Session | None:
+        """The conversation if it is in memory (no database read)."""
+        return self._cache.get((chat_id, user_id))
+
+    @_retried
     async def get(self, chat_id: int, user_id: int) -> Session | None:
         """The conversation of ``user_id`` in ``chat_id``, if there is one."""
         cached = self._cache.get((chat_id, user_id))
@@ -525,6 +657,7 @@ class SessionStore:
                 return self._direct.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:  # locked for a moment: the slow way
                 log.debug("direct read failed (%s); reading through aiosqlite", exc)
+                await storage_waits(False)
         return await self._conn.execute_fetchall(sql, params)
 
     async def _write(self, sql: str, params: Sequence[Any]) -> None:
@@ -546,8 +679,10 @@ class SessionStore:
                 return
             except sqlite3.OperationalError as exc:  # refused (autocommit): not applied
                 log.debug("direct write failed (%s); writing through aiosqlite", exc)
+                await storage_waits(False)  # it may wait up to the busy timeout
         await self._conn.execute_fetchall(sql, params)
 
+    @_retried
     async def save(self, session: Session) -> None:
         """Write ``session`` and commit.
 
@@ -561,6 +696,7 @@ class SessionStore:
             raise
         self._remember(session)
 
+    @_retried
     async def set_message_id(self, chat_id: int, user_id: int, seq: int, message_id: int) -> None:
         """Remember which message shows the keyboard of screen ``seq``.
 
@@ -609,6 +745,7 @@ class SessionStore:
             self._cache.clear()
         return removed
 
+    @_retried
     async def set_blocked(self, chat_id: int, blocked: bool, now: float) -> None:
         """Mark ``chat_id`` as refusing the bot's messages, or no longer."""
         if blocked:
@@ -621,12 +758,14 @@ class SessionStore:
                 "DELETE FROM blocked_chats WHERE chat_id = ?", (chat_id,)
             )
 
+    @_retried
     async def is_blocked(self, chat_id: int) -> bool:
         rows = await self._read("SELECT 1 FROM blocked_chats WHERE chat_id = ?", (chat_id,))
         return any(True for _ in rows)
 
     # ---- the inbox ---------------------------------------------------------------------
 
+    @_retried
     async def inbox_add(self, updates: Sequence[tuple[int, str]], now: float) -> None:
         """Keep updates (id, JSON) until they are handled; one already kept stays as it is."""
         await self._many(
@@ -634,6 +773,7 @@ class SessionStore:
             [(update_id, body, now) for update_id, body in updates],
         )
 
+    @_retried
     async def inbox_remove(self, update_ids: Sequence[int]) -> None:
         await self._many("DELETE FROM inbox WHERE update_id = ?", [(i,) for i in update_ids])
 
@@ -644,6 +784,7 @@ class SessionStore:
         )
         return [(int(i), str(body)) for i, body in rows]
 
+    @_retried
     async def language(self, user_id: int) -> str | None:
         """The language ``user_id`` chose with /language, if any."""
         rows = await self._read("SELECT language FROM users WHERE user_id = ?", (user_id,))
@@ -651,6 +792,7 @@ class SessionStore:
             return str(language)
         return None
 
+    @_retried
     async def set_language(self, user_id: int, language: str, now: float) -> None:
         """Remember ``user_id``'s language, and switch their conversations to it."""
         await self._conn.execute_fetchall(
@@ -668,6 +810,7 @@ class SessionStore:
             if session.user_id == user_id:
                 self._cache.put(key, replace(session, language=language))
 
+    @_retried
     async def forget(self, user_id: int) -> None:
         """Delete everything stored about ``user_id``, in every table that names them.
 
@@ -704,6 +847,7 @@ class SessionStore:
             total += sum(int(r[0]) for r in rows)
         return total
 
+    @_retried
     async def add_reminders(
         self,
         user_id: int,
@@ -742,11 +886,13 @@ class SessionStore:
         )
         return [_row_to_reminder(r) for r in rows]
 
+    @_retried
     async def mark_sent(self, reminder_id: int, now: float) -> None:
         await self._conn.execute_fetchall(
             "UPDATE reminders SET sent_at = ? WHERE id = ?", (now, reminder_id)
         )
 
+    @_retried
     async def pending_reminders(self, user_id: int) -> list[Reminder]:
         """``user_id``'s reminders still to come, soonest first."""
         rows = await self._conn.execute_fetchall(
@@ -756,12 +902,14 @@ class SessionStore:
         )
         return [_row_to_reminder(r) for r in rows]
 
+    @_retried
     async def cancel_reminder(self, user_id: int, reminder_id: int) -> None:
         """Delete one of ``user_id``'s reminders (someone else's id does nothing)."""
         await self._conn.execute_fetchall(
             "DELETE FROM reminders WHERE id = ? AND user_id = ?", (reminder_id, user_id)
         )
 
+    @_retried
     async def stats(self, day_start: float, week_start: float) -> Stats:
         """Figures for /stats: conversations started, and answers shown by box and route."""
 

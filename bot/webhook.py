@@ -26,6 +26,7 @@ from telegram import Update
 from bot.app import AnyApplication, inbox_of, running
 from bot.config import Settings
 from bot.inbox import Inbox, Intake
+from bot.storage import Postponed
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class WebhookServer:
         try:
             # Shielded: Telegram hanging up must not leave the write half done.
             await asyncio.shield(self.intake.take([update]))
+        except Postponed:  # the bot stops while the database refuses writes
+            return web.Response(status=503, text="Service Unavailable")
         except Exception:
             log.exception(
                 "update %s could not be kept; Telegram will send it again", update.update_id
@@ -133,5 +136,6 @@ async def run_webhook(
             log.info("webhook is set; listening on port %d", settings.port)
             await stop.wait()
         finally:
+            server.intake.inbox.store.stop_retrying()  # nothing waits for the database now
             await runner.cleanup()  # stops listening; requests in progress finish first
             await server.intake.close()
