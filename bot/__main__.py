@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 
 from telegram.error import InvalidToken, NetworkError
@@ -70,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (StorageError, NetworkError) as exc:
         log.error("cannot start: %s", exc)
+        return 1
+    except sqlite3.DatabaseError as exc:  # found while running: one line, no traceback
+        log.error("stopped: the database %s failed: %s", settings.database_path, exc)
         return 1
     except ListenError as exc:  # the webhook's port is taken, or not ours to use
         log.error("%s", exc)

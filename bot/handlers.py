@@ -46,7 +46,7 @@ from bot.inline import InlineCards
 from bot.lru import Lru
 from bot.render import Button, View
 from bot.service import COMMANDS, Conversations, Event, Kind, Reply
-from bot.storage import Postponed
+from bot.storage import Postponed, damaged_message, is_damaged
 from bot.tracing import keep_update, on_storage_wait
 
 log = logging.getLogger(__name__)
@@ -438,7 +438,14 @@ class TelegramTransport:
             if isinstance(update, Update) and update.effective_chat is not None:
                 await self.conversations.set_blocked(update.effective_chat.id, True)
             return
-        log.error("update %s failed", update_id, exc_info=context.error)
+        if context.error is not None and is_damaged(context.error):
+            # Not this update's fault, and waiting does not help: the operator must repair
+            # the file. The update stays in the inbox, to be handled once that is done.
+            keep_update()
+            path = self.conversations.store.path
+            log.error("update %s: %s", update_id, damaged_message(path, str(context.error)))
+        else:
+            log.error("update %s failed", update_id, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         tr = await self._translator_after_error(update)

@@ -21,7 +21,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from telegram import Bot, Update
 
 from bot.dispatch import Dispatcher
-from bot.storage import Postponed, SessionStore
+from bot.storage import (
+    DamagedDatabase,
+    Postponed,
+    SessionStore,
+    StorageError,
+    damaged_message,
+    is_damaged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +125,13 @@ class Inbox:
     async def unhandled(self) -> list[Update]:
         """Updates left from before a crash or stop, oldest first."""
         updates = []
-        for update_id, body in await self.store.inbox():
+        try:
+            kept = await self.store.inbox()
+        except sqlite3.DatabaseError as exc:  # found before "ready", so the process stops
+            if is_damaged(exc):
+                raise DamagedDatabase(damaged_message(self.store.path, str(exc))) from exc
+            raise StorageError(f"cannot read the inbox of {self.store.path}: {exc}") from exc
+        for update_id, body in kept:
             try:
                 update = Update.de_json(json.loads(body), self.bot)
             except Exception as exc:  # kept by an older version, say: never retried forever
