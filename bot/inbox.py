@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from telegram import Bot, Update
 
 from bot.dispatch import Dispatcher
+from bot.logs import describe_error
 from bot.storage import (
     DamagedDatabase,
     Postponed,
@@ -135,7 +136,11 @@ class Inbox:
             try:
                 update = Update.de_json(json.loads(body), self.bot)
             except Exception as exc:  # kept by an older version, say: never retried forever
-                log.error("update %s in the inbox cannot be read (%s); dropped", update_id, exc)
+                log.error(
+                    "update %s in the inbox cannot be read (%s); dropped",
+                    update_id,
+                    describe_error(exc),
+                )
                 await self.store.inbox_remove([update_id])
                 continue
             if update is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import warnings
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from telegram.warnings import PTBUserWarning
 from bot.app import AnyApplication, inbox_of, running
 from bot.inbox import Inbox, Intake, give_up_at
 from bot.limits import seconds
+from bot.logs import describe_error, describe_updates
 from bot.storage import Postponed
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,9 @@ class Poller:
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             except Exception as exc:  # an update PTB cannot read, or the disk
-                log.error("getUpdates failed (%r); retrying in %.0f s", exc, delay)
+                # Not the exception itself: reading an update, it may quote what was written.
+                what = str(exc) if isinstance(exc, sqlite3.Error) else describe_error(exc)
+                log.error("getUpdates failed (%s); retrying in %.0f s", what, delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
                 with contextlib.suppress(Exception):  # …and if it is an update, skip it
@@ -146,7 +150,12 @@ class Poller:
             try:
                 update = Update.de_json(data, bot)
             except Exception as exc:
-                log.error("update %s cannot be read (%r); skipped", data.get("update_id"), exc)
+                log.error(
+                    "update %s cannot be read (%s: %s); skipped",
+                    data.get("update_id") if isinstance(data, dict) else None,
+                    describe_error(exc),
+                    describe_updates([data]),
+                )
                 continue
             if update is not None:
                 updates.append(update)

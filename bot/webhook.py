@@ -26,6 +26,7 @@ from telegram import Update
 from bot.app import AnyApplication, inbox_of, running
 from bot.config import Settings
 from bot.inbox import Inbox, Intake
+from bot.logs import describe_error
 from bot.storage import Postponed
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class WebhookServer:
         try:
             return Update.de_json(data, self.application.bot)
         except Exception as exc:  # PTB's parsing raises whatever the malformed part causes
-            log.warning("webhook request refused: malformed update (%s)", exc)
+            log.warning("webhook request refused: malformed update (%s)", describe_error(exc))
             return None
 
 
