@@ -16,6 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import ConfigError, Settings
 from bot.console import run_console
+from bot.instance import InstanceLock
 from bot.logs import setup_logging
 from bot.polling import run_polling
 from bot.storage import StorageError
@@ -34,10 +35,17 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if settings.webhook_url:
-        await run_webhook(application, settings, ALLOWED_UPDATES, stop)
-    else:
-        await run_polling(application, ALLOWED_UPDATES, stop)
+    lock = InstanceLock(settings.database_path)
+    if not await lock.acquire(stop):  # stopped while a standby
+        log.info("stopped")
+        return
+    try:
+        if settings.webhook_url:
+            await run_webhook(application, settings, ALLOWED_UPDATES, stop)
+        else:
+            await run_polling(application, ALLOWED_UPDATES, stop)
+    finally:
+        lock.release()
     log.info("stopped")
 
 

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 
 from telegram import Update
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.app import AnyApplication, inbox_of, running
@@ -74,6 +74,7 @@ class Poller:
 
     async def _poll(self) -> None:
         delay = RETRY_FIRST_S
+        conflicted = False
         while not self.stop.is_set():
             try:
                 updates = await self._fetch()
@@ -85,6 +86,20 @@ class Poller:
                 return
             except RetryAfter as exc:
                 await self._sleep(seconds(exc.retry_after))
+                continue
+            except Conflict as exc:
+                # Another process polls with this token (or set a webhook): Telegram ends
+                # one poll whenever the other asks. Said once, clearly; polling goes on.
+                if not conflicted:
+                    log.error(
+                        "Telegram refuses this bot's getUpdates (%s): another process uses "
+                        "the same token somewhere else (another host, or a webhook); stop "
+                        "it, or give each bot its own token",
+                        exc,
+                    )
+                conflicted = True
+                await self._sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
                 continue
             except TelegramError as exc:
                 # Telegram or the network is unwell (errors, timeouts, 5xx, an answer that is
@@ -105,6 +120,9 @@ class Poller:
                 continue
             if updates is None:  # stopped while waiting
                 return
+            if conflicted:
+                log.info("getUpdates works again: the other process has stopped polling")
+                conflicted = False
             delay = RETRY_FIRST_S
             if updates:
                 self.offset = updates[-1].update_id + 1
