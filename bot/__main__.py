@@ -13,7 +13,7 @@ import sys
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, Fatal, build_application
 from bot.config import ConfigError, Settings
 from bot.console import run_console
 from bot.instance import InstanceLock
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except sqlite3.DatabaseError as exc:  # found while running: one line, no traceback
         log.error("stopped: the database %s failed: %s", settings.database_path, exc)
+        return 1
+    except Fatal:  # said in the log already
         return 1
     except ListenError as exc:  # the webhook's port is taken, or not ours to use
         log.error("%s", exc)

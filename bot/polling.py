@@ -205,5 +205,5 @@ async def run_polling(
     The same order as PTB's ``run_polling``: initialize, post_init, …, shutdown,
     post_shutdown; an update being handled when ``stop`` is set is finished first.
     """
-    async with running(application):
+    async with running(application, stop):
         await Poller(application, inbox_of(application), allowed_updates, stop, long_poll_s).run()

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -410,6 +411,7 @@ class SessionStore:
         #: Set when the bot stops: statements waiting for the database give up (Postponed).
         self._give_up = asyncio.Event()
         self._failing_since: float | None = None  # the database refuses statements
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the opened file
 
     def _remember(self, session: Session) -> None:
         self._cache.put((session.chat_id, session.user_id), session)
@@ -490,11 +492,35 @@ class SessionStore:
             if is_damaged(exc):
                 raise DamagedDatabase(damaged_message(path, str(exc))) from exc
             raise StorageError(f"cannot use {path} as the bot's database: {exc}") from exc
+        store._identity = cls._identify(path)
         store._maintenance = maintenance
         store._direct = cls._connect_plain(path, cls.DIRECT_BUSY_MS)
         store._checkpoints = cls._connect_plain(path, cls.RESTART_BUSY_MS, any_thread=True)
         store._checkpointer = asyncio.create_task(store._checkpoint_forever())
         return store
+
+    @staticmethod
+    def _identify(path: Path) -> tuple[int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def file_replaced(self) -> str | None:
+        """How the file at ``path`` stopped being the one this store opened (deleted, or
+        another file moved over it); None while it is the same file (or cannot be told)."""
+        if self._identity is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return "deleted"
+        except OSError:  # cannot tell now (an I/O error): writes will say more
+            return None
+        if (st.st_dev, st.st_ino) != self._identity:
+            return "replaced by another file"
+        return None
 
     @staticmethod
     async def _connect(path: Path) -> aiosqlite.Connection:

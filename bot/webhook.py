@@ -112,7 +112,7 @@ async def run_webhook(
     if settings.webhook_url is None or settings.webhook_secret is None:
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.reveal()
-    async with running(application):
+    async with running(application, stop):
         server = WebhookServer(
             application, inbox_of(application), secret, webhook_path(settings.webhook_url)
         )
