@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from telegram import LinkPreviewOptions, Update
@@ -78,6 +79,26 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 WATCH_FILE_EVERY_S = 1.0
 STOP = "stop"  # the application's bot_data key of the asyncio.Event that stops it
 FAILED = "failed"  # …and of why it had to stop, if it had to
+
+
+async def back_up_forever(store: SessionStore, destination: Path, every_s: float) -> None:
+    """A copy of the database at ``destination`` now, and then every ``every_s`` seconds;
+    a failed one is logged and tried again at the next round."""
+    while True:
+        started = time.monotonic()
+        try:
+            size = await store.backup(destination)
+        except Exception as exc:
+            log.warning("backup of %s to %s failed: %s", store.path, destination, exc)
+        else:
+            log.info(
+                "backup of %s written to %s (%d kB in %.1f s)",
+                store.path,
+                destination,
+                size // 1024,
+                time.monotonic() - started,
+            )
+        await asyncio.sleep(every_s)
 
 
 class Fatal(RuntimeError):
@@ -227,6 +248,14 @@ class Runtime:
             ),
             asyncio.create_task(watch_file_forever(application, self.store)),
         ]
+        if settings.backup_path is not None:
+            self._tasks.append(
+                asyncio.create_task(
+                    back_up_forever(
+                        self.store, settings.backup_path, settings.backup_every_h * 3600
+                    )
+                )
+            )
         log.info(
             "bot @%s is ready; sessions in %s", application.bot.username, settings.database_path
         )
