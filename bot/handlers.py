@@ -20,9 +20,11 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    Message,
     ReplyParameters,
     TelegramObject,
     Update,
+    User,
 )
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict
@@ -239,6 +241,9 @@ class TelegramTransport:
         return [
             CallbackQueryHandler(self.on_press),
             InlineQueryHandler(self.on_inline_query),
+            # An edited message is not a new answer: "/complaint" corrected into
+            # "/complaint" must not start over, nor a fixed typo answer a question again.
+            MessageHandler(filters.UpdateType.EDITED, self.on_edited),
             CommandHandler("start", self.on_start),
             *(CommandHandler(name, self._command(kind)) for name, kind in COMMANDS.items()),
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -280,6 +285,9 @@ class TelegramTransport:
 
         return on_command
 
+    async def on_edited(self, update: Update, context: Context) -> None:
+        """Edits change nothing (the dispatcher's line records the update)."""
+
     async def on_text(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.SAY)
 
@@ -296,9 +304,18 @@ class TelegramTransport:
     async def on_press(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None
+        # Typed as always there, but PTB builds a query without ``from`` all the same.
+        user: User | None = query.from_user
+        if user is None:  # not something Telegram sends; the spinner stops all the same
+            log.info("update %s: a callback query without a sender; ignored", update.update_id)
+            self.answered.put(query.id, True)
+            try:
+                await query.answer()
+            except TelegramError as exc:
+                log.info("callback query of update %s not answered: %s", update.update_id, exc)
+            return
         message = query.message
-        chat_id = message.chat.id if message else query.from_user.id
-        user = query.from_user
+        chat_id = message.chat.id if message else user.id
 
         async def on_wait(refused: bool) -> None:
             # The step waits for the database: answer the press now, while Telegram still
@@ -362,9 +379,12 @@ class TelegramTransport:
             if query is None or query.id in self.answered:
                 continue
             self.answered.put(query.id, True)
-            user, message = query.from_user, query.message
-            chat_id = message.chat.id if message else user.id
-            note = self.conversations.wait_note(chat_id, user.id, user.language_code)
+            user: User | None = query.from_user
+            message = query.message
+            user_id = user.id if user is not None else 0
+            chat_id = message.chat.id if message else user_id
+            code = user.language_code if user is not None else None
+            note = self.conversations.wait_note(chat_id, user_id, code)
             try:
                 await query.answer(note)
             except TelegramError as exc:
@@ -480,7 +500,14 @@ class TelegramTransport:
         self, update: Update, context: Context, kind: Kind, text: str | None = None
     ) -> None:
         message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
+        if message is None:
+            return
+        if message.sender_chat is not None and (user is None or user.is_bot):
+            # An anonymous group admin (or a channel): no person to own a conversation
+            # and its buttons. Said how to use the bot, with the private chat a tap away.
+            await self._anonymous(update, context, message)
+            return
+        if user is None:
             return
         noted = False
 
@@ -522,6 +549,22 @@ class TelegramTransport:
             self.replied(update.update_id)
         if reply.previous_message_id is not None:
             await self._strip_keyboard(context, message.chat.id, reply.previous_message_id)
+
+    async def _anonymous(self, update: Update, context: Context, message: Message) -> None:
+        if not _is_group(message.chat):
+            return
+        log.info("update %s: a command sent anonymously; the intro is shown", update.update_id)
+        renderer, catalogs = self.conversations.renderer, self.conversations.catalogs
+        tr = catalogs.translator(catalogs.pick(None))
+        button = InlineKeyboardButton(
+            renderer.inline_button(tr), url=private_link(self.bot_username)
+        )
+        await context.bot.send_message(
+            message.chat.id,
+            renderer.group_intro(tr, self.bot_username),
+            reply_markup=InlineKeyboardMarkup([[button]]),
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        )
 
     async def _send(
         self, context: Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
