@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 
 #: How long one getUpdates waits for something to happen (seconds).
 LONG_POLL_S = 30
+#: At a stop, how long telling Telegram about the last batch may take (seconds); if it
+#: takes longer, the next start does it, from the offset kept under OFFSET.
+CONFIRM_TIMEOUT_S = 1.0
+OFFSET = "get_updates_offset"
+OFFSET_KEPT_S = 24 * 3600.0
 #: Back-off after a failed getUpdates: doubled each time, up to the maximum.
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
@@ -63,6 +69,11 @@ class Poller:
         """Fetch updates and hand them to the dispatcher until ``stop`` is set; then finish
         the updates accepted, and tell Telegram."""
         await self.application.bot.delete_webhook(drop_pending_updates=False)
+        store = self.intake.inbox.store
+        # Where the last run stopped: its last batch is confirmed by the first poll, if its
+        # stop could not do it. (Not after a long pause: after a week without updates
+        # Telegram may number them afresh, lower.)
+        self.offset = await store.state(OFFSET, time.time() - OFFSET_KEPT_S)
         watch = asyncio.create_task(give_up_at(self.stop, self.intake))
         try:
             await self.intake.resume()
@@ -70,6 +81,11 @@ class Poller:
             await self.intake.close()  # finish every update accepted
         finally:
             watch.cancel()
+        if self.offset is not None:
+            try:
+                await store.set_state(OFFSET, self.offset, time.time())
+            except Exception as exc:  # the database refuses: Telegram sends the batch again
+                log.warning("could not keep the getUpdates offset (%s)", exc)
         await self._confirm()
 
     async def _poll(self) -> None:
@@ -185,9 +201,16 @@ class Poller:
         if self.offset is None:
             return
         try:
-            await self.application.bot.get_updates(offset=self.offset, timeout=0, limit=1)
-        except TelegramError as exc:  # delivered again at the next start, and recognised
-            log.info("could not confirm the last updates (%s)", exc)
+            await self.application.bot.get_updates(
+                offset=self.offset,
+                timeout=0,
+                limit=1,
+                read_timeout=CONFIRM_TIMEOUT_S,
+                connect_timeout=CONFIRM_TIMEOUT_S,
+                pool_timeout=CONFIRM_TIMEOUT_S,
+            )
+        except TelegramError as exc:  # the next start does it, with the offset kept
+            log.debug("could not confirm the last updates now (%s)", exc)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -164,6 +164,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 9: small values kept across restarts: the getUpdates offset at the last stop, so
+    # the next start confirms the last batch if the stop could not.
+    (
+        """
+        CREATE TABLE state (
+            key        TEXT PRIMARY KEY,
+            value      INTEGER NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -846,6 +857,23 @@ class SessionStore:
         return any(True for _ in rows)
 
     # ---- the inbox ---------------------------------------------------------------------
+
+    @_retried
+    async def set_state(self, key: str, value: int, now: float) -> None:
+        await self._conn.execute_fetchall(
+            "INSERT OR REPLACE INTO state (key, value, updated_at) VALUES (?, ?, ?)",
+            (key, value, now),
+        )
+
+    @_retried
+    async def state(self, key: str, newer_than: float) -> int | None:
+        """The value kept under ``key``, if it was written after ``newer_than``."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT value FROM state WHERE key = ? AND updated_at > ?", (key, newer_than)
+        )
+        for (value,) in rows:
+            return int(value)
+        return None
 
     @_retried
     async def inbox_add(self, updates: Sequence[tuple[int, str]], now: float) -> None:

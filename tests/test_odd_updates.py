@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.fake_telegram import FakeTelegram, utf16_len
 from tests.harness import Bot, Person
+from tests.test_e2e import inbox_rows
+from tests.test_storage_faults import start_logged
 from tests.test_webhook import WebhookBot, hook  # noqa: F401  (the fixture)
 
 GROUP = {"id": -1001234567, "type": "supergroup", "title": "Покупатели AliExpress"}
@@ -86,3 +91,40 @@ async def test_a_press_without_a_sender_is_answered_and_changes_nothing(
     assert anya.messages == [question]  # no apology, nothing moved
     assert "Вы подтвердили получение заказа?" in anya.last.text
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_stop_that_cannot_confirm_the_last_batch_repeats_nothing_after_the_restart(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    db, log_path = tmp_path / "bot.sqlite3", tmp_path / "bot.log"
+    proc = start_logged(fake, db, log_path)
+    try:
+        await fake.wait_for(lambda: "is ready" in log_path.read_text(), timeout=30)
+        await anya.command("/complaint")
+        # Her answer comes in a batch; the poll that would confirm it hangs…
+        fake.hang_next("getUpdates")
+        fake.send_text(anya.user, "нет")
+        await fake.wait_for(lambda: bool(fake.hung_calls) and inbox_rows(db) == 0)
+        assert "Защита покупателя" in anya.last.text
+        # …and so does the confirmation at the stop (Telegram slow to answer it).
+        fake.fail_next("getUpdates", 502, "Bad Gateway")
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert fake._pending  # Telegram would send her answer again
+    replies = len(anya.messages)
+
+    proc = start_logged(fake, db, log_path)
+    try:
+        await fake.wait_for(lambda: log_path.read_text().count("is ready") == 2, timeout=30)
+        await fake.wait_processed()
+        assert not fake._pending  # the first poll confirmed it, with the offset kept
+        assert len(anya.messages) == replies  # and nothing was answered twice
+        answer = await anya.tap("Нет, уже закончилась")
+        assert "Что случилось?" in answer.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(proc.wait, 30)
+    assert "could not confirm" not in log_path.read_text()
