@@ -227,6 +227,8 @@ class TelegramTransport:
         self.shown: Lru[tuple[int, int], View] = Lru(10_000)
         #: Callback queries answered already, so the error handler never answers twice.
         self.answered: Lru[str, bool] = Lru(10_000)
+        #: Updates whose sender was told to wait a second (the database refused writes).
+        self.noted: Lru[int, bool] = Lru(10_000)
 
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
@@ -320,7 +322,7 @@ class TelegramTransport:
         async def on_wait(refused: bool) -> None:
             # The step waits for the database: answer the press now, while Telegram still
             # accepts the answer (10–15 s), with a note that the screen follows.
-            await self.answer_waiting([update])
+            await self.answer_waiting([update], refused)
 
         on_storage_wait(on_wait)
         try:
@@ -371,24 +373,42 @@ class TelegramTransport:
                 return
         self.shown.put((chat_id, message.message_id), view)
 
-    async def answer_waiting(self, updates: Sequence[Update]) -> None:
+    async def answer_waiting(self, updates: Sequence[Update], refused: bool) -> None:
         """Updates wait for the database: answer their button presses now, with a short
-        note (the screen follows once the step is stored)."""
+        note (the screen follows once the step is stored). If the database refused them
+        (rather than making them wait for a lock), messages in private chats get the
+        note too, once; the answer follows when the database takes writes again."""
         for update in updates:
+            message = update.message
+            if message is not None and refused and message.chat.type == ChatType.PRIVATE:
+                await self._note_wait(update, message)
             query = update.callback_query
             if query is None or query.id in self.answered:
                 continue
             self.answered.put(query.id, True)
             user: User | None = query.from_user
-            message = query.message
             user_id = user.id if user is not None else 0
-            chat_id = message.chat.id if message else user_id
+            chat_id = query.message.chat.id if query.message else user_id
             code = user.language_code if user is not None else None
             note = self.conversations.wait_note(chat_id, user_id, code)
             try:
                 await query.answer(note)
             except TelegramError as exc:
                 log.info("callback query of update %s not answered: %s", update.update_id, exc)
+
+    async def _note_wait(self, update: Update, message: Message) -> None:
+        """«One moment, please…» in the chat of ``message``, at most once per update."""
+        if update.update_id in self.noted:
+            return
+        self.noted.put(update.update_id, True)
+        user = message.from_user
+        note = self.conversations.wait_note(
+            message.chat.id, user.id if user else 0, user.language_code if user else None
+        )
+        try:
+            await message.get_bot().send_message(message.chat.id, note)
+        except TelegramError as exc:
+            log.info("could not send the wait note of update %s: %s", update.update_id, exc)
 
     async def on_inline_query(self, update: Update, context: Context) -> None:
         """Cards ranked by the typed words; answered from memory, no database."""
@@ -509,21 +529,13 @@ class TelegramTransport:
             return
         if user is None:
             return
-        noted = False
 
         async def on_wait(refused: bool) -> None:
             # The database refused the step, which waits until it is accepted: one short
             # note, so that the silence is not taken for a dead bot. (A lock that is merely
             # waited for is usually gone in a moment: no note for that.)
-            nonlocal noted
-            if noted or not refused:
-                return
-            noted = True
-            note = self.conversations.wait_note(message.chat.id, user.id, user.language_code)
-            try:
-                await context.bot.send_message(message.chat.id, note)
-            except TelegramError as exc:
-                log.info("could not send the wait note of update %s: %s", update.update_id, exc)
+            if refused:
+                await self._note_wait(update, message)
 
         on_storage_wait(on_wait)
         try:

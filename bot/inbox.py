@@ -30,6 +30,7 @@ from bot.storage import (
     damaged_message,
     is_damaged,
 )
+from bot.tracing import Trace, current_trace
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Inbox:
         self._flushing: asyncio.Task[None] | None = None
         #: Told about updates whose writing here waits for the database (see Intake.take):
         #: the transport answers their button presses at once.
-        self.waiting: Callable[[Sequence[Update]], Awaitable[None]] | None = None
+        self.waiting: Callable[[Sequence[Update], bool], Awaitable[None]] | None = None
 
     @property
     def pending(self) -> int:
@@ -170,11 +171,21 @@ class Intake:
 
     async def take(self, updates: Sequence[Update]) -> None:
         """Keep ``updates`` in the inbox, then queue them; returns once they are on disk."""
-        accepting = asyncio.ensure_future(self.inbox.accept(updates))
+        waiting = self.inbox.waiting
+
+        async def refused(refused: bool) -> None:  # the database refused the batch
+            if waiting is not None and refused:
+                await waiting(updates, True)
+
+        token = current_trace.set(Trace(on_wait=refused))
+        try:
+            accepting = asyncio.ensure_future(self.inbox.accept(updates))
+        finally:
+            current_trace.reset(token)
         try:
             await asyncio.wait({accepting}, timeout=self.ANSWER_WITHIN_S)
-            if not accepting.done() and self.inbox.waiting is not None:
-                await self.inbox.waiting(updates)
+            if not accepting.done() and waiting is not None:
+                await waiting(updates, False)  # slow, maybe only locked: presses answered
             await accepting
         finally:
             if not accepting.done():  # cancelled (the bot stops): the batch comes again

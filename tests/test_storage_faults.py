@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +52,23 @@ class Refusal:
         self.prefix, self.error = prefix, error
         self.on = False
         self.refused = 0
-        self._write = store._write
+        self._write, self._many = store._write, store._many
 
-        async def write(sql: str, params: Sequence[Any]) -> None:
+        def check(sql: str) -> None:
             if self.on and sql.lstrip().startswith(self.prefix):
                 self.refused += 1
                 raise sqlite3.OperationalError(self.error)
+
+        async def write(sql: str, params: Sequence[Any]) -> None:
+            check(sql)
             await self._write(sql, params)
 
+        async def many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
+            check(sql)
+            await self._many(sql, rows)
+
         store._write = write  # type: ignore[method-assign]
+        store._many = many  # type: ignore[method-assign]
 
 
 def texts(person: Person) -> list[str]:
@@ -110,6 +118,29 @@ async def test_a_refused_press_is_answered_at_once_and_applied_later(
     assert len(anya.messages) == 1
     assert stored_step(bot.settings.database_path, anya.user["id"]) == "protection"
     assert len(fake.calls_of("answerCallbackQuery")) == 1  # answered once (fake: else 400)
+
+
+async def test_updates_the_inbox_cannot_take_wait_with_one_note_and_are_answered_once(
+    bot: Bot, fake: FakeTelegram, anya: Person
+) -> None:
+    boris = Person(fake, user_id=1002, name="Борис")
+    question = await anya.command("/complaint")
+    refusal = Refusal(store_of(bot), "INSERT OR IGNORE INTO inbox", "database or disk is full")
+    refusal.on = True
+    query_id = fake.press_button(anya.user, question, "Нет")
+    fake.send_command(boris.user, "/complaint")
+    # Not even the inbox takes them: the press is answered, Борис is told to wait.
+    await fake.wait_for(lambda: query_id in fake.callback_answers and boris.messages)
+    assert fake.callback_answers[query_id].get("text") == NOTE
+    assert texts(boris) == [NOTE]
+    refusal.on = False
+    await fake.wait_processed()
+    assert "Защита покупателя по этому заказу ещё действует?" in anya.last.text
+    assert len(anya.messages) == 1
+    assert len(texts(boris)) == 2
+    assert texts(boris)[0] == NOTE
+    assert "Вы подтвердили получение заказа?" in texts(boris)[1]
+    assert len(fake.calls_of("answerCallbackQuery")) == 1
 
 
 @pytest.mark.parametrize("error", ERRORS)
