@@ -20,7 +20,7 @@ from bot.instance import InstanceLock
 from bot.logs import setup_logging
 from bot.polling import run_polling
 from bot.storage import StorageError
-from bot.webhook import ListenError, run_webhook
+from bot.webhook import ListenError, listen_as_standby, run_webhook
 
 log = logging.getLogger("bot")
 
@@ -36,9 +36,16 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     lock = InstanceLock(settings.database_path)
-    if not await lock.acquire(stop):  # stopped while a standby
-        log.info("stopped")
-        return
+    if not lock.try_acquire():
+        standby = await listen_as_standby(settings)
+        try:
+            acquired = await lock.acquire(stop)
+        finally:
+            if standby is not None:
+                await standby.cleanup()
+        if not acquired:  # stopped while a standby
+            log.info("stopped")
+            return
     try:
         if settings.webhook_url:
             await run_webhook(application, settings, ALLOWED_UPDATES, stop)

@@ -140,3 +140,31 @@ async def run_webhook(
             server.intake.inbox.store.stop_retrying()  # nothing waits for the database now
             await runner.cleanup()  # stops listening; requests in progress finish first
             await server.intake.close()
+
+
+async def listen_as_standby(settings: Settings) -> web.AppRunner | None:
+    """While another process serves this bot (see :mod:`bot.instance`): listen on ``PORT``
+    as the active process does, but answer Telegram's posts 503, so it sends them again
+    (to whichever process has taken over by then). A platform that starts the new process
+    before stopping the old one sees it listening; on one host, where the other process
+    holds the port, nothing listens until the take-over.
+    """
+    if settings.webhook_url is None:
+        return None
+    path = webhook_path(settings.webhook_url)
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "5"})
+
+    app = web.Application()
+    app.router.add_post(path, refuse)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        log.info("standby: port %d not free (%s); listening once taking over", settings.port, exc)
+        return None
+    log.info("standby: port %d answers 503 to updates until taking over", settings.port)
+    return runner
