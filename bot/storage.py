@@ -422,6 +422,7 @@ class SessionStore:
         #: Set when the bot stops: statements waiting for the database give up (Postponed).
         self._give_up = asyncio.Event()
         self._failing_since: float | None = None  # the database refuses statements
+        self._outage_logged = 0.0
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the opened file
 
     def _remember(self, session: Session) -> None:
@@ -430,6 +431,21 @@ class SessionStore:
     #: Back-off between tries of a statement the database refused for now (seconds).
     RETRY_FIRST_S = 0.05
     RETRY_MAX_S = 5.0
+
+    #: While the database refuses statements, the log says so again this often (seconds).
+    OUTAGE_REPEAT_S = 300.0
+
+    def _still_failing(self, exc: sqlite3.Error) -> None:
+        now = time.monotonic()
+        if self._failing_since is None or now < self._outage_logged + self.OUTAGE_REPEAT_S:
+            return
+        self._outage_logged = now
+        log.warning(
+            "the database %s still refuses statements (%s), for %.0f s now",
+            self.path,
+            exc,
+            now - self._failing_since,
+        )
 
     def stop_retrying(self) -> None:
         """The bot stops: statements waiting for the database raise :class:`Postponed`."""
@@ -443,7 +459,7 @@ class SessionStore:
         can be told too.
         """
         if self._failing_since is None:
-            self._failing_since = time.monotonic()
+            self._failing_since = self._outage_logged = time.monotonic()
             log.warning(
                 "the database %s refuses statements (%s); they wait and are tried again",
                 self.path,
@@ -464,6 +480,7 @@ class SessionStore:
             except sqlite3.Error as exc:
                 if not is_transient(exc):
                     raise
+                self._still_failing(exc)
                 continue
             if self._failing_since is not None:
                 log.warning(

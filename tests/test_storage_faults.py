@@ -303,3 +303,21 @@ async def test_a_full_disk_under_the_real_bot_loses_no_step(
     assert "Traceback" not in output, output
     assert "accepts statements again" in output, output
     fake.assert_clean()
+
+
+async def test_a_long_outage_is_logged_at_its_start_now_and_then_and_at_its_end(
+    bot: Bot, fake: FakeTelegram, anya: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    await anya.command("/complaint")
+    store = store_of(bot)
+    store.OUTAGE_REPEAT_S = 0.0  # every retry counts as "a while" here
+    refusal = Refusal(store, "INSERT INTO sessions", "database or disk is full")
+    refusal.on = True
+    fake.send_text(anya.user, "нет")
+    await fake.wait_for(lambda: "still refuses statements" in caplog.text)
+    refusal.on = False
+    await fake.wait_processed()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.storage"]
+    starts = [m for m in lines if "refuses statements (" in m and "still" not in m]
+    assert len(starts) == 1  # the start once; "still refuses" in between
+    assert "accepts statements again" in lines[-1]
