@@ -8,17 +8,19 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, Fatal, build_application
 from bot.config import ConfigError, Settings
 from bot.console import run_console
+from bot.instance import InstanceLock
 from bot.logs import setup_logging
 from bot.polling import run_polling
 from bot.storage import StorageError
-from bot.webhook import ListenError, run_webhook
+from bot.webhook import ListenError, listen_as_standby, run_webhook
 
 log = logging.getLogger("bot")
 
@@ -33,10 +35,24 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if settings.webhook_url:
-        await run_webhook(application, settings, ALLOWED_UPDATES, stop)
-    else:
-        await run_polling(application, ALLOWED_UPDATES, stop)
+    lock = InstanceLock(settings.database_path)
+    if not lock.try_acquire():
+        standby = await listen_as_standby(settings)
+        try:
+            acquired = await lock.acquire(stop)
+        finally:
+            if standby is not None:
+                await standby.cleanup()
+        if not acquired:  # stopped while a standby
+            log.info("stopped")
+            return
+    try:
+        if settings.webhook_url:
+            await run_webhook(application, settings, ALLOWED_UPDATES, stop)
+        else:
+            await run_polling(application, ALLOWED_UPDATES, stop)
+    finally:
+        lock.release()
     log.info("stopped")
 
 
@@ -70,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (StorageError, NetworkError) as exc:
         log.error("cannot start: %s", exc)
+        return 1
+    except sqlite3.DatabaseError as exc:  # found while running: one line, no traceback
+        log.error("stopped: the database %s failed: %s", settings.database_path, exc)
+        return 1
+    except Fatal:  # said in the log already
         return 1
     except ListenError as exc:  # the webhook's port is taken, or not ours to use
         log.error("%s", exc)

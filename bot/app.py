@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from telegram import LinkPreviewOptions, Update
@@ -74,6 +75,60 @@ async def prune_forever(store: SessionStore, max_age_days: float, every_s: float
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
+#: How often the bot checks that the database file is still the one it opened (seconds).
+WATCH_FILE_EVERY_S = 1.0
+STOP = "stop"  # the application's bot_data key of the asyncio.Event that stops it
+FAILED = "failed"  # …and of why it had to stop, if it had to
+
+
+async def back_up_forever(store: SessionStore, destination: Path, every_s: float) -> None:
+    """A copy of the database at ``destination`` now, and then every ``every_s`` seconds;
+    a failed one is logged and tried again at the next round."""
+    while True:
+        started = time.monotonic()
+        try:
+            size = await store.backup(destination)
+        except Exception as exc:
+            log.warning("backup of %s to %s failed: %s", store.path, destination, exc)
+        else:
+            log.info(
+                "backup of %s written to %s (%d kB in %.1f s)",
+                store.path,
+                destination,
+                size // 1024,
+                time.monotonic() - started,
+            )
+        await asyncio.sleep(every_s)
+
+
+class Fatal(RuntimeError):
+    """The bot had to stop (logged already); the process exits with code 1."""
+
+
+async def watch_file_forever(application: AnyApplication, store: SessionStore) -> None:
+    """Stop the bot if its database file is deleted or replaced while it runs.
+
+    SQLite goes on writing into the file it opened, gone from the folder: everything from
+    then on would be lost at the next start. So: one ERROR, and a stop with code 1, for
+    the process manager to start the bot again on the file that is there now.
+    """
+    while True:
+        await asyncio.sleep(WATCH_FILE_EVERY_S)
+        how = store.file_replaced()
+        if how is None:
+            continue
+        reason = (
+            f"the database file {store.path} was {how} while the bot ran; stopping, so that "
+            "nothing more is written into the file the bot opened, which no one will see "
+            "again (start the bot again to use the file now at that path)"
+        )
+        log.error("%s", reason)
+        application.bot_data[FAILED] = reason
+        stop = application.bot_data.get(STOP)
+        if isinstance(stop, asyncio.Event):
+            stop.set()
+        return
+
 
 async def send_reminders_forever(
     application: AnyApplication, conversations: Conversations, every_s: float
@@ -133,9 +188,23 @@ def inbox_of(application: AnyApplication) -> Inbox:
 
 
 @contextlib.asynccontextmanager
-async def running(application: AnyApplication) -> AsyncIterator[None]:
+async def running(application: AnyApplication, stop: asyncio.Event) -> AsyncIterator[None]:
     """The application started as PTB's ``run_polling`` does it (initialize, post_init) and,
-    however the body ends, shut down (shutdown, post_shutdown)."""
+    however the body ends, shut down (shutdown, post_shutdown).
+
+    ``stop`` is what stops it; the bot sets it itself if it has to stop (then
+    :class:`Fatal` is raised on the way out).
+    """
+    application.bot_data[STOP] = stop
+    async with _started(application):
+        yield
+    failed = application.bot_data.get(FAILED)
+    if failed:
+        raise Fatal(failed)
+
+
+@contextlib.asynccontextmanager
+async def _started(application: AnyApplication) -> AsyncIterator[None]:
     await application.initialize()
     try:
         if application.post_init is not None:
@@ -166,6 +235,7 @@ class Runtime:
         )
         cards = InlineCards(content.flow, content.renderer, content.catalogs)
         transport = TelegramTransport(conversations, cards, username, replied=inbox.done)
+        inbox.waiting = transport.answer_waiting
         application.add_handlers(transport.handlers())
         application.add_error_handler(transport.on_error)
         await transport.register_commands(application.bot)
@@ -176,7 +246,16 @@ class Runtime:
             asyncio.create_task(
                 send_reminders_forever(application, conversations, settings.reminder_poll_s)
             ),
+            asyncio.create_task(watch_file_forever(application, self.store)),
         ]
+        if settings.backup_path is not None:
+            self._tasks.append(
+                asyncio.create_task(
+                    back_up_forever(
+                        self.store, settings.backup_path, settings.backup_every_h * 3600
+                    )
+                )
+            )
         log.info(
             "bot @%s is ready; sessions in %s", application.bot.username, settings.database_path
         )

@@ -15,6 +15,7 @@ DEFAULT_DATABASE_PATH = Path("data") / "bot.sqlite3"
 DEFAULT_SESSION_MAX_AGE_DAYS = 30.0
 DEFAULT_REMINDER_POLL_S = 30.0
 DEFAULT_PORT = 8443
+DEFAULT_BACKUP_EVERY_H = 24.0
 #: What Telegram accepts as a webhook's secret token.
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -73,6 +74,10 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: Secret | None = None
     port: int = DEFAULT_PORT  # where the webhook server listens, on every interface
+    #: Set: a consistent copy of the database is written there at start and then every
+    #: ``backup_every_h`` hours (replaced atomically); None: no backups by the bot.
+    backup_path: Path | None = None
+    backup_every_h: float = DEFAULT_BACKUP_EVERY_H
 
     @property
     def secrets(self) -> tuple[Secret, ...]:
@@ -101,10 +106,16 @@ class Settings:
                 f"ADMIN_IDS must be Telegram user ids separated by commas, not {raw_admins!r}"
             ) from None
         webhook_url, webhook_secret, port = _webhook(env)
+        database_path = Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH)
+        raw_backup = env.get("BACKUP_PATH", "").strip()
+        backup_path = Path(raw_backup) if raw_backup else None
+        if backup_path is not None and backup_path.absolute() == database_path.absolute():
+            raise ConfigError("BACKUP_PATH must be another file than DATABASE_PATH")
+        backup_every_h = _positive(env, "BACKUP_EVERY_H", DEFAULT_BACKUP_EVERY_H)
         return cls(
             token=Secret(token) if token else None,
             api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
-            database_path=Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH),
+            database_path=database_path,
             log_level=log_level,
             session_max_age_days=max_age,
             reminder_poll_s=poll,
@@ -112,6 +123,8 @@ class Settings:
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             port=port,
+            backup_path=backup_path,
+            backup_every_h=backup_every_h,
         )
 
 

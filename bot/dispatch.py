@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.lru import Lru
+from bot.storage import Postponed
 from bot.tracing import Trace, current_trace
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,13 @@ class Dispatcher:
         process: Callable[[Update], Awaitable[None]],
         max_concurrent: int = MAX_CONCURRENT,
         on_done: Callable[[int], None] | None = None,
+        on_kept: Callable[[int], None] | None = None,
     ) -> None:
         self._process = process
         self._on_done = on_done
+        #: Told an update was not handled (the bot stops while the database refuses it):
+        #: the inbox keeps it for the next start.
+        self._on_kept = on_kept
         self._slots = asyncio.Semaphore(max_concurrent)
         self._queues: dict[tuple[str, int] | None, _Queue] = {}
         self._pending: dict[int, asyncio.Future[None]] = {}  # update id → finished
@@ -122,10 +127,13 @@ class Dispatcher:
             while queue:
                 update, done = queue[0]
                 async with self._slots:
-                    await self._handle(update)
+                    kept = await self._handle(update)
                 queue.popleft()
                 self._finish(update.update_id, done)
-                if self._on_done is not None:
+                if kept:
+                    if self._on_kept is not None:
+                        self._on_kept(update.update_id)
+                elif self._on_done is not None:
                     self._on_done(update.update_id)
         finally:
             # Normally empty; if this task was cancelled, what is left is not handled now
@@ -145,24 +153,31 @@ class Dispatcher:
         if not done.done():
             done.set_result(None)
 
-    async def _handle(self, update: Update) -> None:
-        """Handle one update in a context of its own, and log one line about it."""
+    async def _handle(self, update: Update) -> bool:
+        """Handle one update in a context of its own, and log one line about it.
+
+        True: it was not handled, and stays in the inbox (see :func:`bot.tracing.keep_update`).
+        """
         record = Trace()
         token = current_trace.set(record)
         started = time.perf_counter()
         try:
             await self._process(update)
+        except Postponed:  # the bot stops while the database refuses it
+            record.kept = True
         except Exception:  # PTB hands handler errors to the error handler; this is the rest
             log.exception("update %s could not be handled", update.update_id)
         finally:
             current_trace.reset(token)
         log.info(
-            "update %s %s%s in %.1f ms",
+            "update %s %s%s in %.1f ms%s",
             update.update_id,
             update_kind(update),
             record.change(),
             (time.perf_counter() - started) * 1000,
+            "; kept in the inbox for the next start" if record.kept else "",
         )
+        return record.kept
 
     async def close(self) -> None:
         """Finish what was accepted (for a clean stop), then return."""

@@ -20,9 +20,11 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    Message,
     ReplyParameters,
     TelegramObject,
     Update,
+    User,
 )
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict
@@ -46,6 +48,8 @@ from bot.inline import InlineCards
 from bot.lru import Lru
 from bot.render import Button, View
 from bot.service import COMMANDS, Conversations, Event, Kind, Reply
+from bot.storage import Postponed, damaged_message, is_damaged
+from bot.tracing import keep_update, on_storage_wait
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +238,8 @@ class TelegramTransport:
         self.shown: Lru[tuple[int, int], View] = Lru(10_000)
         #: Callback queries answered already, so the error handler never answers twice.
         self.answered: Lru[str, bool] = Lru(10_000)
+        #: Updates whose sender was told to wait a second (the database refused writes).
+        self.noted: Lru[int, bool] = Lru(10_000)
 
     def handlers(self) -> Sequence[BaseHandler[Update, Context, None]]:
         """All handlers, in the order they must be tried.
@@ -248,6 +254,9 @@ class TelegramTransport:
         return [
             CallbackQueryHandler(self.on_press),
             InlineQueryHandler(self.on_inline_query),
+            # An edited message is not a new answer: "/complaint" corrected into
+            # "/complaint" must not start over, nor a fixed typo answer a question again.
+            MessageHandler(filters.UpdateType.EDITED, self.on_edited),
             CommandHandler("start", self.on_start),
             *(CommandHandler(name, self._command(kind)) for name, kind in COMMANDS.items()),
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -293,6 +302,9 @@ class TelegramTransport:
 
         return on_command
 
+    async def on_edited(self, update: Update, context: Context) -> None:
+        """Edits change nothing (the dispatcher's line records the update)."""
+
     async def on_text(self, update: Update, context: Context) -> None:
         await self._message_event(update, context, Kind.SAY)
 
@@ -309,23 +321,45 @@ class TelegramTransport:
     async def on_press(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None
+        # Typed as always there, but PTB builds a query without ``from`` all the same.
+        user: User | None = query.from_user
+        if user is None:  # not something Telegram sends; the spinner stops all the same
+            log.info("update %s: a callback query without a sender; ignored", update.update_id)
+            self.answered.put(query.id, True)
+            try:
+                await query.answer()
+            except TelegramError as exc:
+                log.info("callback query of update %s not answered: %s", update.update_id, exc)
+            return
         message = query.message
-        chat_id = message.chat.id if message else query.from_user.id
-        reply = await self.conversations.handle(
-            Event(
-                kind=Kind.PRESS,
-                chat_id=chat_id,
-                user_id=query.from_user.id,
-                language_code=query.from_user.language_code,
-                text=query.data or "",
-                message_id=message.message_id if message else None,
-                update_id=update.update_id,
-                group=message is not None and _is_group(message.chat),
+        chat_id = message.chat.id if message else user.id
+
+        async def on_wait(refused: bool) -> None:
+            # The step waits for the database: answer the press now, while Telegram still
+            # accepts the answer (10–15 s), with a note that the screen follows.
+            await self.answer_waiting([update], refused)
+
+        on_storage_wait(on_wait)
+        try:
+            reply = await self.conversations.handle(
+                Event(
+                    kind=Kind.PRESS,
+                    chat_id=chat_id,
+                    user_id=user.id,
+                    language_code=user.language_code,
+                    text=query.data or "",
+                    message_id=message.message_id if message else None,
+                    update_id=update.update_id,
+                    group=message is not None and _is_group(message.chat),
+                )
             )
-        )
-        # Answer first: the spinner on the button stops whatever happens next.
+        finally:
+            on_storage_wait(None)
+        # Answer first: the spinner on the button stops whatever happens next. (Answered
+        # already if the step had to wait for the database.)
+        answered = query.id in self.answered
         self.answered.put(query.id, True)
-        for attempt in (1, 2):
+        for attempt in () if answered else (1, 2):
             try:
                 await query.answer(reply.notice, show_alert=reply.alert)
                 break
@@ -353,6 +387,43 @@ class TelegramTransport:
                 await self._strip_keyboard(context, chat_id, message.message_id)
                 return
         self.shown.put((chat_id, message.message_id), view)
+
+    async def answer_waiting(self, updates: Sequence[Update], refused: bool) -> None:
+        """Updates wait for the database: answer their button presses now, with a short
+        note (the screen follows once the step is stored). If the database refused them
+        (rather than making them wait for a lock), messages in private chats get the
+        note too, once; the answer follows when the database takes writes again."""
+        for update in updates:
+            message = update.message
+            if message is not None and refused and message.chat.type == ChatType.PRIVATE:
+                await self._note_wait(update, message)
+            query = update.callback_query
+            if query is None or query.id in self.answered:
+                continue
+            self.answered.put(query.id, True)
+            user: User | None = query.from_user
+            user_id = user.id if user is not None else 0
+            chat_id = query.message.chat.id if query.message else user_id
+            code = user.language_code if user is not None else None
+            note = self.conversations.wait_note(chat_id, user_id, code)
+            try:
+                await query.answer(note)
+            except TelegramError as exc:
+                log.info("callback query of update %s not answered: %s", update.update_id, exc)
+
+    async def _note_wait(self, update: Update, message: Message) -> None:
+        """«One moment, please…» in the chat of ``message``, at most once per update."""
+        if update.update_id in self.noted:
+            return
+        self.noted.put(update.update_id, True)
+        user = message.from_user
+        note = self.conversations.wait_note(
+            message.chat.id, user.id if user else 0, user.language_code if user else None
+        )
+        try:
+            await message.get_bot().send_message(message.chat.id, note)
+        except TelegramError as exc:
+            log.info("could not send the wait note of update %s: %s", update.update_id, exc)
 
     async def on_inline_query(self, update: Update, context: Context) -> None:
         """Cards ranked by the typed words; answered from memory, no database."""
@@ -408,12 +479,32 @@ class TelegramTransport:
     async def on_error(self, update: object, context: Context) -> None:
         """The one error handler: log without secrets, tell the person kindly."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, Postponed):
+            # The bot stops while the database refuses the step: not done, and not failed
+            # either. The update stays in the inbox and is handled at the next start.
+            keep_update()
+            log.info("update %s waits for the next start: %s", update_id, context.error)
+            query = update.callback_query if isinstance(update, Update) else None
+            if query is not None and query.id not in self.answered:
+                self.answered.put(query.id, True)
+                try:
+                    await query.answer()
+                except TelegramError as exc:
+                    log.info("could not answer callback query of update %s: %s", update_id, exc)
+            return
         if isinstance(context.error, Forbidden):  # blocked by the user: nobody to tell
             log.info("update %s: %s", update_id, context.error)
             if isinstance(update, Update) and update.effective_chat is not None:
                 await self.conversations.set_blocked(update.effective_chat.id, True)
             return
-        log.error("update %s failed", update_id, exc_info=context.error)
+        if context.error is not None and is_damaged(context.error):
+            # Not this update's fault, and waiting does not help: the operator must repair
+            # the file. The update stays in the inbox, to be handled once that is done.
+            keep_update()
+            path = self.conversations.store.path
+            log.error("update %s: %s", update_id, damaged_message(path, str(context.error)))
+        else:
+            log.error("update %s failed", update_id, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         tr = await self._translator_after_error(update)
@@ -448,19 +539,38 @@ class TelegramTransport:
         self, update: Update, context: Context, kind: Kind, text: str | None = None
     ) -> None:
         message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
+        if message is None:
             return
-        reply = await self.conversations.handle(
-            Event(
-                kind=kind,
-                chat_id=message.chat.id,
-                user_id=user.id,
-                language_code=user.language_code,
-                text=(message.text or "") if text is None else text,
-                update_id=update.update_id,
-                group=_is_group(message.chat),
+        if message.sender_chat is not None and (user is None or user.is_bot):
+            # An anonymous group admin (or a channel): no person to own a conversation
+            # and its buttons. Said how to use the bot, with the private chat a tap away.
+            await self._anonymous(update, context, message)
+            return
+        if user is None:
+            return
+
+        async def on_wait(refused: bool) -> None:
+            # The database refused the step, which waits until it is accepted: one short
+            # note, so that the silence is not taken for a dead bot. (A lock that is merely
+            # waited for is usually gone in a moment: no note for that.)
+            if refused:
+                await self._note_wait(update, message)
+
+        on_storage_wait(on_wait)
+        try:
+            reply = await self.conversations.handle(
+                Event(
+                    kind=kind,
+                    chat_id=message.chat.id,
+                    user_id=user.id,
+                    language_code=user.language_code,
+                    text=(message.text or "") if text is None else text,
+                    update_id=update.update_id,
+                    group=_is_group(message.chat),
+                )
             )
-        )
+        finally:
+            on_storage_wait(None)  # once the reply goes out, a wait is not worth a note
         if reply.view is None:
             return
         # In a group, answer the command itself, so it is clear whom the reply is for.
@@ -470,6 +580,22 @@ class TelegramTransport:
             self.replied(update.update_id)
         if reply.previous_message_id is not None:
             await self._strip_keyboard(context, message.chat.id, reply.previous_message_id)
+
+    async def _anonymous(self, update: Update, context: Context, message: Message) -> None:
+        if not _is_group(message.chat):
+            return
+        log.info("update %s: a command sent anonymously; the intro is shown", update.update_id)
+        renderer, catalogs = self.conversations.renderer, self.conversations.catalogs
+        tr = catalogs.translator(catalogs.pick(None))
+        button = InlineKeyboardButton(
+            renderer.inline_button(tr), url=private_link(self.bot_username)
+        )
+        await context.bot.send_message(
+            message.chat.id,
+            renderer.group_intro(tr, self.bot_username),
+            reply_markup=InlineKeyboardMarkup([[button]]),
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        )
 
     async def _send(
         self, context: Context, chat_id: int, reply: Reply, *, reply_to: int | None = None

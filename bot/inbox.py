@@ -14,13 +14,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot, Update
 
 from bot.dispatch import Dispatcher
-from bot.storage import SessionStore
+from bot.logs import describe_error
+from bot.storage import (
+    DamagedDatabase,
+    Postponed,
+    SessionStore,
+    StorageError,
+    damaged_message,
+    is_damaged,
+)
+from bot.tracing import Trace, current_trace
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +43,9 @@ class Inbox:
         self._open: set[int] = set()  # accepted, kept until the reply is out
         self._unfinished: set[int] = set()  # accepted, handling not over yet
         self._flushing: asyncio.Task[None] | None = None
+        #: Told about updates whose writing here waits for the database (see Intake.take):
+        #: the transport answers their button presses at once.
+        self.waiting: Callable[[Sequence[Update], bool], Awaitable[None]] | None = None
 
     @property
     def pending(self) -> int:
@@ -51,6 +64,12 @@ class Inbox:
         )
         self._open.update(u.update_id for u in updates)
         self._unfinished.update(u.update_id for u in updates)
+
+    def kept(self, update_id: int) -> None:
+        """``update_id`` was not handled (the bot stops while the database refuses it): it
+        stays in SQLite, and is handled at the next start."""
+        self._unfinished.discard(update_id)
+        self._open.discard(update_id)
 
     def finished(self, update_id: int) -> None:
         """``update_id``'s handling is over: let it go, if its reply did not already."""
@@ -75,6 +94,8 @@ class Inbox:
         while self._done:
             try:
                 await self.flush()
+            except Postponed:  # the bot stops during an outage: see close()
+                return
             except Exception:  # kept, and tried again with the next removal or at the stop
                 log.exception("removing handled updates from the inbox failed")
                 return
@@ -91,19 +112,36 @@ class Inbox:
             raise
 
     async def close(self) -> None:
-        """Wait for a removal under way, then remove what is left."""
+        """Wait for a removal under way, then remove what is left.
+
+        If the database refuses (the bot stops during an outage), the handled updates stay
+        in SQLite: at the next start the flow recognises them as handled already.
+        """
         if self._flushing is not None:
             await self._flushing
-        await self.flush()
+        try:
+            await self.flush()
+        except (Postponed, sqlite3.Error) as exc:
+            log.warning("%d handled updates stay in the inbox (%s)", len(self._done), exc)
 
     async def unhandled(self) -> list[Update]:
         """Updates left from before a crash or stop, oldest first."""
         updates = []
-        for update_id, body in await self.store.inbox():
+        try:
+            kept = await self.store.inbox()
+        except sqlite3.DatabaseError as exc:  # found before "ready", so the process stops
+            if is_damaged(exc):
+                raise DamagedDatabase(damaged_message(self.store.path, str(exc))) from exc
+            raise StorageError(f"cannot read the inbox of {self.store.path}: {exc}") from exc
+        for update_id, body in kept:
             try:
                 update = Update.de_json(json.loads(body), self.bot)
             except Exception as exc:  # kept by an older version, say: never retried forever
-                log.error("update %s in the inbox cannot be read (%s); dropped", update_id, exc)
+                log.error(
+                    "update %s in the inbox cannot be read (%s); dropped",
+                    update_id,
+                    describe_error(exc),
+                )
                 await self.store.inbox_remove([update_id])
                 continue
             if update is not None:
@@ -120,20 +158,54 @@ class Intake:
 
     def __init__(self, inbox: Inbox, process: Callable[[Update], Awaitable[None]]) -> None:
         self.inbox = inbox
-        self.dispatcher = Dispatcher(process, on_done=inbox.finished)
+        self.dispatcher = Dispatcher(process, on_done=inbox.finished, on_kept=inbox.kept)
 
     async def resume(self) -> None:
         """Queue the updates left in the inbox from before a crash or stop."""
         for update in await self.inbox.unhandled():
             self.dispatcher.submit(update)
 
+    #: A batch whose writing takes longer (the database is locked or refuses writes) has
+    #: its button presses answered meanwhile: Telegram drops an answer after 10–15 s.
+    ANSWER_WITHIN_S = 1.0
+
     async def take(self, updates: Sequence[Update]) -> None:
         """Keep ``updates`` in the inbox, then queue them; returns once they are on disk."""
-        await self.inbox.accept(updates)
+        waiting = self.inbox.waiting
+
+        async def refused(refused: bool) -> None:  # the database refused the batch
+            if waiting is not None and refused:
+                await waiting(updates, True)
+
+        token = current_trace.set(Trace(on_wait=refused))
+        try:
+            accepting = asyncio.ensure_future(self.inbox.accept(updates))
+        finally:
+            current_trace.reset(token)
+        try:
+            await asyncio.wait({accepting}, timeout=self.ANSWER_WITHIN_S)
+            if not accepting.done() and waiting is not None:
+                await waiting(updates, False)  # slow, maybe only locked: presses answered
+            await accepting
+        finally:
+            if not accepting.done():  # cancelled (the bot stops): the batch comes again
+                accepting.cancel()
         for update in updates:
             self.dispatcher.submit(update)
 
     async def close(self) -> None:
-        """Finish every update taken in, then let the handled ones go."""
+        """Finish every update taken in, then let the handled ones go.
+
+        A step waiting for a database that refuses it gives up: its update stays in the
+        inbox, for the next start.
+        """
+        self.inbox.store.stop_retrying()
         await self.dispatcher.close()
         await self.inbox.close()
+
+
+async def give_up_at(stop: asyncio.Event, intake: Intake) -> None:
+    """Once ``stop`` is set, statements waiting for a database that refuses them give up,
+    so the bot stops at once; what they were for stays in the inbox."""
+    await stop.wait()
+    intake.inbox.store.stop_retrying()

@@ -150,6 +150,13 @@ class Conversations:
         language = session.language if session else self.catalogs.pick(language_code)
         return self.catalogs.translator(language)
 
+    def wait_note(self, chat_id: int, user_id: int, language_code: str | None) -> Html:
+        """The short note for someone whose step waits for the database (no database read:
+        the language of a conversation in memory, or else Telegram's)."""
+        session = self.store.cached(chat_id, user_id)
+        tr = self.translator(session, language_code)
+        return tr.pgettext("notice", "One moment, please…")
+
     async def person_translator(
         self, chat_id: int, user_id: int, language_code: str | None
     ) -> Translator:

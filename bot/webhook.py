@@ -26,6 +26,8 @@ from telegram import Update
 from bot.app import AnyApplication, inbox_of, running
 from bot.config import Settings
 from bot.inbox import Inbox, Intake
+from bot.logs import describe_error
+from bot.storage import Postponed
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class WebhookServer:
         try:
             # Shielded: Telegram hanging up must not leave the write half done.
             await asyncio.shield(self.intake.take([update]))
+        except Postponed:  # the bot stops while the database refuses writes
+            return web.Response(status=503, text="Service Unavailable")
         except Exception:
             log.exception(
                 "update %s could not be kept; Telegram will send it again", update.update_id
@@ -89,7 +93,7 @@ class WebhookServer:
         try:
             return Update.de_json(data, self.application.bot)
         except Exception as exc:  # PTB's parsing raises whatever the malformed part causes
-            log.warning("webhook request refused: malformed update (%s)", exc)
+            log.warning("webhook request refused: malformed update (%s)", describe_error(exc))
             return None
 
 
@@ -108,7 +112,7 @@ async def run_webhook(
     if settings.webhook_url is None or settings.webhook_secret is None:
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.reveal()
-    async with running(application):
+    async with running(application, stop):
         server = WebhookServer(
             application, inbox_of(application), secret, webhook_path(settings.webhook_url)
         )
@@ -133,5 +137,34 @@ async def run_webhook(
             log.info("webhook is set; listening on port %d", settings.port)
             await stop.wait()
         finally:
+            server.intake.inbox.store.stop_retrying()  # nothing waits for the database now
             await runner.cleanup()  # stops listening; requests in progress finish first
             await server.intake.close()
+
+
+async def listen_as_standby(settings: Settings) -> web.AppRunner | None:
+    """While another process serves this bot (see :mod:`bot.instance`): listen on ``PORT``
+    as the active process does, but answer Telegram's posts 503, so it sends them again
+    (to whichever process has taken over by then). A platform that starts the new process
+    before stopping the old one sees it listening; on one host, where the other process
+    holds the port, nothing listens until the take-over.
+    """
+    if settings.webhook_url is None:
+        return None
+    path = webhook_path(settings.webhook_url)
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "5"})
+
+    app = web.Application()
+    app.router.add_post(path, refuse)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, LISTEN_HOST, settings.port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        log.info("standby: port %d not free (%s); listening once taking over", settings.port, exc)
+        return None
+    log.info("standby: port %d answers 503 to updates until taking over", settings.port)
+    return runner

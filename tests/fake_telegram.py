@@ -1830,12 +1830,14 @@ class FakeTelegram:
                 raise fault
             if method.lower() in self._hangs:
                 self._hangs.discard(method.lower())
-                self._inflight -= 1  # a hung call must not keep wait_processed waiting
+                if not polling:  # a hung call must not keep wait_processed waiting
+                    self._inflight -= 1  # (a poll is not counted in the first place)
                 self.hung_calls.append(call)
                 try:
                     await self._stopped.wait()
                 finally:
-                    self._inflight += 1
+                    if not polling:
+                        self._inflight += 1
                 raise ApiError(502, "Bad Gateway", validation=False)
             if entry is None:
                 raise ApiError(404, "Not Found: method not found")

@@ -102,7 +102,7 @@ async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
 async def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StorageError, match="cannot use"):
+    with pytest.raises(StorageError, match=r"is damaged.*recover"):
         await SessionStore.open(path)
 
 

@@ -1,0 +1,46 @@
+"""The database file deleted or replaced under the running bot: it stops instead of writing
+into a file no one will see again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.fake_telegram import FakeTelegram
+from tests.harness import Person
+from tests.test_storage_faults import start_logged
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced by another file"])
+async def test_the_bot_stops_with_one_error_when_its_file_goes(
+    fake: FakeTelegram, tmp_path: Path, anya: Person, how: str
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    log_path = tmp_path / "bot.log"
+    proc = start_logged(fake, db, log_path)
+    try:
+        await fake.wait_for(lambda: "is ready" in log_path.read_text(), timeout=30)
+        await anya.command("/complaint")
+        if how == "deleted":
+            db.unlink()  # rm data/bot.sqlite3
+        else:  # mv other.sqlite3 data/bot.sqlite3
+            other = tmp_path / "other.sqlite3"
+            with contextlib.closing(sqlite3.connect(other)) as conn:
+                conn.execute("CREATE TABLE t (x)")
+            os.replace(other, db)
+        code = await asyncio.to_thread(proc.wait, 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = log_path.read_text()
+    assert code == 1, output
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, output
+    assert f"the database file {db} was {how} while the bot ran; stopping" in errors[0]
+    fake.assert_clean()
