@@ -70,6 +70,7 @@ class Notice(StrEnum):
     COUNTDOWN_HELP = "countdown_help"  # where to see how long protection lasts
     STATUS_HELP = "status_help"  # where to see whether the order is completed
     NARROWED = "narrowed"  # typed words pointed at a few problems: which one?
+    THANKS = "thanks"  # a thank-you typed: a kind word, and the buttons again
     DATE_HELP = "date_help"  # where to see when the order completed
     DATE_REASK = "date_reask"  # typed text that is not a date
     DATE_PAST = "date_past"  # protection that ended already
@@ -119,6 +120,13 @@ BEGIN, YES, NO, IDK, COMPLAINT, RESTART, OTHER = (
 )
 DEADLINE, REMIND, TEXT, BACK = "deadline", "remind", "text", "back"
 UNPAID, SOURCES = "unpaid", "src"
+#: Typed words, not buttons: a thank-you.
+THANKS = "thanks"
+#: A whole message that names a language switches to it (as /language does).
+_LANGUAGE_NAMES = {
+    **dict.fromkeys(("english", "английский", "по английски", "на английский"), "en"),
+    **dict.fromkeys(("русский", "russian", "по русски", "на русский"), "ru"),
+}
 #: answers: what the ready text is for, the step to go back to, the order number typed.
 TEXT_FOR, TEXT_FROM, ORDER = "text_for", "text_from", "order"
 #: answers: the step /deadline was asked from, to go back to.
@@ -309,6 +317,7 @@ class Flow:
         self.understanding = Understanding(guide)
         # Besides a problem: start over, and on the answer screen «another problem».
         self._problem_controls = Matcher({RESTART: words(RESTART)})
+        self._thanks = Matcher({THANKS: words(THANKS)})
         self._answer_controls = Matcher({OTHER: words(OTHER), RESTART: words(RESTART)})
 
     # ---- screens -------------------------------------------------------------------------
@@ -464,6 +473,9 @@ class Flow:
         """
         if replayed := self._replayed(session, ctx):
             return replayed
+        named = _LANGUAGE_NAMES.get(normalize(text))
+        if named is not None:  # «English» typed after /language, or at any time
+            return Transition(Screen(ScreenKind.LANGUAGE_SET), action=Action(SET_LANGUAGE, named))
         idle = session is None or not session.active
         asking = session is not None and session.step in _ASKS_ABOUT_THE_ORDER
         if idle or asking:
@@ -477,6 +489,8 @@ class Flow:
             return self.greet(session, ctx)
         if session.step is Step.RECENT and (read := self._read_completion(session, text, ctx)):
             return read
+        if session.step is Step.PROTECTION and (read := self._read_protection(session, text, ctx)):
+            return read
         if session.step is Step.TEXT and (number := _ORDER_NUMBER.search(text.replace(" ", ""))):
             answers = {**session.answers, ORDER: number[0]}
             return self._move(session, ctx, Step.TEXT, answers=answers)
@@ -488,7 +502,10 @@ class Flow:
             return self._read_problem(session, text, ctx)
         choice = self._answer_matchers[session.step].match(text)
         if choice is None:
-            return self._move(session, ctx, session.step, notice=Notice.REASK)
+            thanks = self._thanks.match(text) is not None
+            return self._move(
+                session, ctx, session.step, notice=Notice.THANKS if thanks else Notice.REASK
+            )
         return self._choose(session, choice, ctx)
 
     def rank_problems(self, text: str) -> list[str]:
@@ -535,6 +552,23 @@ class Flow:
         answers[COMPLETED_ON] = completed.isoformat()
         answers[DEADLINE_END] = end.isoformat()
         return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
+
+    def _read_protection(self, session: Session, text: str, ctx: Context) -> Transition | None:
+        """«Осталось 3 дня», «закончилась 5 дней назад», «30.11» at «Защита ещё действует?»:
+        the day answers the question and the next one. ``None``: no day in the text."""
+        reading = dates.parse_end(text, buyer_date(ctx.now))
+        if reading.ended is not None:  # the countdown ran out then: the order completed
+            answers = {**session.answers, "protection": NO, COMPLETED_VIA: COUNTDOWN}
+            return self._completed_on(replace(session, answers=answers), reading.ended, ctx)
+        if reading.day is not None:
+            answers = {
+                **session.answers,
+                "protection": YES,
+                DEADLINE_KIND: PROTECTION,
+                DEADLINE_END: reading.day.isoformat(),
+            }
+            return self._move(session, ctx, Step.DISPUTE, answers=answers)
+        return None
 
     def _read_completion(self, session: Session, text: str, ctx: Context) -> Transition | None:
         """When the order completed, typed: a day («28.11», «5 дней назад», «10»), or a
@@ -611,6 +645,8 @@ class Flow:
         controls = self._answer_controls if session.step is Step.ANSWER else self._problem_controls
         if (choice := controls.match(text)) is not None:
             return self._choose(session, choice, ctx)
+        if self._thanks.match(text) is not None:
+            return self._move(session, ctx, session.step, notice=Notice.THANKS)
         if reading.candidates:
             answers = {**session.answers, CANDIDATES: ",".join(reading.candidates)}
             return self._move(session, ctx, Step.PROBLEM, answers=answers, notice=Notice.NARROWED)

@@ -186,7 +186,8 @@ class Renderer:
     def _screen_text(
         self, screen: Screen, session: Session | None, tr: Translator, group: bool
     ) -> Html:
-        if screen.notice is Notice.REASK and screen.kind in (ScreenKind.DISPUTE, ScreenKind.ANSWER):
+        long_advice = (ScreenKind.DISPUTE, ScreenKind.ANSWER, ScreenKind.UNPAID)
+        if screen.notice in (Notice.REASK, Notice.THANKS) and screen.kind in long_advice:
             # These screens are long and already above: re-ask in one line, with the buttons.
             return self.notice(screen.notice, tr)
         text = self._text(screen, session, tr, group)
@@ -201,6 +202,7 @@ class Renderer:
             return Html(f"{reask}\n\n{text}")
         if screen.notice in (
             Notice.NARROWED,
+            Notice.THANKS,
             Notice.REASK,
             Notice.COUNTDOWN_HELP,
             Notice.STATUS_HELP,
@@ -217,6 +219,12 @@ class Renderer:
                 "notice",
                 "Sorry, I could not understand the answer. "
                 "Please tap a button below or answer in a couple of words.",
+            )
+        if notice is Notice.THANKS:
+            return tr.pgettext(
+                "notice",
+                "You are welcome! If you need anything else, tap a button below or send "
+                "/complaint.",
             )
         if notice is Notice.NARROWED:
             return tr.pgettext(

@@ -242,3 +242,21 @@ async def test_words_that_point_somewhere_are_asked_about_with_the_likeliest_cho
     assert "Опишите в двух-трёх словах" in again.text
     answer = await anya.say("пасылка непришла")
     assert "Products not received" in answer.text
+
+
+async def test_typed_answers_people_give_around_the_questions(bot: Bot, fake: FakeTelegram) -> None:
+    anya = Person(fake, 4400)
+    await anya.command("/language")
+    done = await anya.say("English")  # typed instead of tapped
+    assert done.text.startswith("Done: I will answer in English.")
+    back = await anya.say("русский")
+    assert back.text.startswith("Готово: теперь я отвечаю по-русски.")
+    await anya.command("/complaint")
+    await anya.tap("Нет")
+    dispute = await anya.say("осталось 3 дня")
+    end = day(today() + timedelta(days=3), RU)
+    assert f"Защита покупателя заканчивается {end}" in dispute.text
+    assert "Напомнить перед сроком" in dispute.button_labels()
+    thanks = await anya.say("спасибо!")
+    assert thanks.text.startswith("Пожалуйста!")
+    assert "Источники" in thanks.button_labels()

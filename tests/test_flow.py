@@ -768,3 +768,48 @@ def test_ready_text_takes_the_order_number_and_goes_back(walk: Walk) -> None:
     walk.press("back")
     assert walk.step is Step.ANSWER
     assert walk.session.box == "ipr"
+
+
+@pytest.mark.parametrize(
+    ("typed", "step", "end", "via"),
+    [
+        ("осталось 3 дня", Step.DISPUTE, "1970-01-04", None),  # protection runs 3 more days
+        ("осталось 0 дней", Step.DISPUTE, "1970-01-01", None),
+        ("закончилась 5 дней назад", Step.DISPUTE, "1970-01-11", "countdown"),  # +15 days
+        ("закончилась месяц назад", Step.PROBLEM, "1969-12-17", "countdown"),
+    ],
+)
+def test_a_day_typed_at_the_protection_question_answers_the_next_one_too(
+    walk: Walk, typed: str, step: Step, end: str, via: str | None
+) -> None:
+    walk.begin()
+    walk.press(NO)
+    walk.say(typed)
+    assert walk.step is step
+    assert walk.session is not None
+    assert walk.session.answers[DEADLINE_END] == end
+    assert walk.session.answers.get("completed_via") == via
+
+
+@pytest.mark.parametrize(("typed", "language"), [("English", "en"), ("русский", "ru")])
+def test_a_language_named_in_a_whole_message_switches_to_it(
+    walk: Walk, typed: str, language: str
+) -> None:
+    walk.begin()
+    t = walk.say(typed)
+    assert t.screen is not None
+    assert t.screen.kind is ScreenKind.LANGUAGE_SET
+    assert t.action is not None
+    assert (t.action.kind, t.action.value) == ("set_language", language)
+    assert walk.say("текст на английском").screen is not None  # a phrase with it is not
+
+
+def test_thanks_after_the_answer_gets_a_kind_word_not_a_reask(walk: Walk) -> None:
+    walk.begin()
+    walk.press(YES)
+    walk.press(NO)
+    walk.press(PROBLEM_PREFIX + "fake")
+    t = walk.say("Спасибо большое!")
+    assert walk.step is Step.ANSWER
+    assert t.screen is not None
+    assert t.screen.notice is Notice.THANKS
