@@ -23,7 +23,7 @@ from bot.inbox import Inbox
 from bot.inline import InlineCards
 from bot.limits import FloodLimits
 from bot.service import Content, Conversations
-from bot.storage import Reminder, SessionStore
+from bot.storage import Reminder, SessionStore, forget_log_files
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 WATCH_FILE_EVERY_S = 1.0
 STOP = "stop"  # the application's bot_data key of the asyncio.Event that stops it
 FAILED = "failed"  # …and of why it had to stop, if it had to
+ORPHANED = "orphaned"  # …and of the path whose file went from under it, if one did
 
 
 async def back_up_forever(store: SessionStore, destination: Path, every_s: float) -> None:
@@ -89,7 +90,8 @@ async def back_up_forever(store: SessionStore, destination: Path, every_s: float
         try:
             size = await store.backup(destination)
         except Exception as exc:
-            log.warning("backup of %s to %s failed: %s", store.path, destination, exc)
+            # An ERROR: an operator relies on the copy being there.
+            log.error("backup of %s to %s failed: %s", store.path, destination, exc)
         else:
             log.info(
                 "backup of %s written to %s (%d kB in %.1f s)",
@@ -124,6 +126,7 @@ async def watch_file_forever(application: AnyApplication, store: SessionStore) -
         )
         log.error("%s", reason)
         application.bot_data[FAILED] = reason
+        application.bot_data[ORPHANED] = store.path
         stop = application.bot_data.get(STOP)
         if isinstance(stop, asyncio.Event):
             stop.set()
@@ -198,6 +201,10 @@ async def running(application: AnyApplication, stop: asyncio.Event) -> AsyncIter
     application.bot_data[STOP] = stop
     async with _started(application):
         yield
+    orphaned = application.bot_data.get(ORPHANED)
+    if isinstance(orphaned, Path):
+        # The database is closed now; its log must not be applied to the file at the path.
+        forget_log_files(orphaned)
     failed = application.bot_data.get(FAILED)
     if failed:
         raise Fatal(failed)

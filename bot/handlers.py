@@ -575,9 +575,9 @@ class TelegramTransport:
             return
         # In a group, answer the command itself, so it is clear whom the reply is for.
         reply_to = message.message_id if _is_group(message.chat) else None
-        await self._send(context, message.chat.id, reply, reply_to=reply_to)
-        if self.replied is not None:
-            self.replied(update.update_id)
+        await self._send(
+            context, message.chat.id, reply, reply_to=reply_to, update_id=update.update_id
+        )
         if reply.previous_message_id is not None:
             await self._strip_keyboard(context, message.chat.id, reply.previous_message_id)
 
@@ -598,12 +598,23 @@ class TelegramTransport:
         )
 
     async def _send(
-        self, context: Context, chat_id: int, reply: Reply, *, reply_to: int | None = None
+        self,
+        context: Context,
+        chat_id: int,
+        reply: Reply,
+        *,
+        reply_to: int | None = None,
+        update_id: int | None = None,
     ) -> None:
+        """Send the reply; ``update_id``'s update is let go as soon as it is out, before the
+        message id is stored (which may wait for the database): a stop while that waits must
+        not have the update handled, and replied to, again after the restart."""
         view = reply.view
         assert view is not None
         message_id = await send_screen(context.bot, chat_id, view, reply_to)
         self.shown.put((chat_id, message_id), view)
+        if update_id is not None and self.replied is not None:
+            self.replied(update_id)
         if reply.session is not None and view.keyboard and not reply.menu:
             await self.conversations.remember_message(reply.session, message_id)
 

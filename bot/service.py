@@ -200,8 +200,8 @@ class Conversations:
         elif action is not None and action.kind == CANCEL_REMINDER:
             await self.store.cancel_reminder(event.user_id, int(action.value))
         new = transition.session
-        if new is not None:
-            await self.store.save(new)
+        # Reminders before the step: once the step is stored, the same update, kept after a
+        # stop, is recognised as applied and would never add them (adding is idempotent).
         if action is not None and action.kind == ADD_REMINDERS and new is not None:
             end = date.fromisoformat(new.answers[DEADLINE_END])
             await self.store.add_reminders(
@@ -213,6 +213,8 @@ class Conversations:
                 new.language,
                 ctx.now,
             )
+        if new is not None:
+            await self.store.save(new)
         shown = new or session
         note_step(
             event.kind.value,

@@ -239,8 +239,21 @@ class DamagedDatabase(StorageError):
     """The database file is damaged: the message says what to do."""
 
 
+def forget_log_files(path: Path) -> None:
+    """Remove the write-ahead log and its index beside ``path``.
+
+    Called when the file at ``path`` is no longer the one the bot opened (deleted, or a
+    restored copy moved over it): the log beside it belongs to the old file, and SQLite,
+    which cannot tell, would apply it to the new one at the next start and damage it.
+    """
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + suffix).unlink()
+
+
 def damaged_message(path: Path, detail: str) -> str:
     """One line for the operator: which file, what SQLite found, and how to repair it."""
+    detail = " ".join(detail.split())  # quick_check reports a problem a line
     return (
         f"the database {path} is damaged ({detail[:300]}); stop the bot and restore the file "
         f'from a backup, or keep what can be read: sqlite3 {path} ".recover" | sqlite3 '
@@ -680,7 +693,8 @@ class SessionStore:
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
-        source = sqlite3.connect(self.path)
+        # Read-only: a database deleted under the bot must not be created again, empty.
+        source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             copy = sqlite3.connect(partial)
             try:
@@ -691,11 +705,14 @@ class SessionStore:
                 copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             finally:
                 copy.close()
+            with open(partial, "rb") as written:
+                os.fsync(written.fileno())
+            os.replace(partial, destination)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # no half-written copy left behind
+            raise
         finally:
             source.close()
-        with open(partial, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(partial, destination)
         return destination.stat().st_size
 
     async def _check(self) -> None:

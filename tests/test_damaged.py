@@ -107,3 +107,13 @@ async def test_damage_found_while_running_keeps_the_update_and_serves_the_others
     question = await boris.command("/complaint")  # the bot goes on for everyone else
     assert "Вы подтвердили получение заказа?" in question.text
     assert len(texts(anya)) == 2
+
+
+def test_the_damage_is_named_in_one_line() -> None:
+    """quick_check reports a problem a line; the operator's message stays one line."""
+    from bot.storage import damaged_message
+
+    detail = "*** in database main ***\nPage 7: btreeInitPage() returns error code 11\nPage 8"
+    message = damaged_message(Path("/data/bot.sqlite3"), detail)
+    assert "\n" not in message
+    assert "Page 7: btreeInitPage() returns error code 11 Page 8" in message

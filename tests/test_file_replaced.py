@@ -43,4 +43,11 @@ async def test_the_bot_stops_with_one_error_when_its_file_goes(
     errors = [line for line in output.splitlines() if " ERROR " in line]
     assert len(errors) == 1, output
     assert f"the database file {db} was {how} while the bot ran; stopping" in errors[0]
+    # The old file's log is gone with it: SQLite would apply it to the file now there.
+    assert not db.with_name(db.name + "-wal").exists()
+    assert not db.with_name(db.name + "-shm").exists()
+    if how == "replaced by another file":
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            assert conn.execute("PRAGMA quick_check").fetchone() == ("ok",)
+            assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]
     fake.assert_clean()

@@ -321,3 +321,59 @@ async def test_a_long_outage_is_logged_at_its_start_now_and_then_and_at_its_end(
     starts = [m for m in lines if "refuses statements (" in m and "still" not in m]
     assert len(starts) == 1  # the start once; "still refuses" in between
     assert "accepts statements again" in lines[-1]
+
+
+def reminder_rows(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT count(*) FROM reminders").fetchone()[0])
+
+
+async def test_reminders_refused_at_a_stop_are_added_after_the_restart(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    """The press is kept in the inbox; its step must not be stored before its reminders, or
+    the restart takes the press for applied and the reminders are never added."""
+    db = tmp_path / "bot.sqlite3"
+    first = Bot(fake, db)
+    await first.start()
+    await anya.command("/deadline")
+    dates = await anya.say("осталось 20 дней")
+    refusal = Refusal(store_of(first), "INSERT INTO reminders", "database or disk is full")
+    refusal.on = True
+    fake.press_button(anya.user, dates, "Напомнить")
+    await fake.wait_for(lambda: refusal.refused > 0)
+    await first.stop()
+    second = Bot(fake, db)
+    await second.start()
+    try:
+        await fake.wait_processed()
+    finally:
+        await second.stop()
+    assert reminder_rows(db) == 2  # 3 days and 1 day before
+    # The kept press was answered before the stop; answering it again is refused as too
+    # old, and that is all Telegram refused.
+    assert {c.method for c in fake.rejected} <= {"answerCallbackQuery"}
+
+
+async def test_a_reply_out_before_its_message_id_is_stored_is_not_sent_again(
+    fake: FakeTelegram, tmp_path: Path, anya: Person
+) -> None:
+    """The database refuses to store which message shows the keyboard, and the bot is
+    stopped meanwhile: the reply is out, so the update is done, not handled again."""
+    db = tmp_path / "bot.sqlite3"
+    first = Bot(fake, db)
+    await first.start()
+    await anya.command("/complaint")
+    refusal = Refusal(store_of(first), "UPDATE sessions SET message_id", "database or disk is full")
+    refusal.on = True
+    fake.send_command(anya.user, "/complaint")
+    await fake.wait_for(lambda: refusal.refused > 0)
+    await first.stop()
+    second = Bot(fake, db)
+    await second.start()
+    try:
+        await fake.wait_processed()
+    finally:
+        await second.stop()
+    questions = [t for t in texts(anya) if "Вы подтвердили получение заказа?" in t]
+    assert len(questions) == 2  # one for each /complaint
