@@ -96,6 +96,16 @@ class Rules:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A page of aliexpress.com the advice offers as a button."""
+
+    id: str
+    label: str  # English source text of the button
+    url: str
+    found: str  # where the address comes from
+
+
+@dataclass(frozen=True, slots=True)
 class Address:
     email: str
     who: Statement
@@ -114,6 +124,7 @@ class Guide:
     addresses: tuple[Address, ...]
     ready_text: Mapping[str, str]  # English templates: complaint, dispute, protection_end
     rules: Rules
+    links: Mapping[str, Link]
     #: Statements the screens use by name (``[facts.<name>]``).
     facts: Mapping[str, Statement]
     sources: Mapping[str, Source]
@@ -288,6 +299,10 @@ def parse_guide(
             ),
             ready_text={k: str(v) for k, v in raw["ready_text"].items()},
             rules=_rules(understanding["rules"], {p.id for p in problems}),
+            links={
+                link["id"]: Link(link["id"], link["label"], link["url"], link["found"])
+                for link in raw["links"]
+            },
             facts={name: _statement(fact, f"facts.{name}") for name, fact in raw["facts"].items()},
             sources=dict(sources),
         )
@@ -295,6 +310,9 @@ def parse_guide(
         raise GuideError(f"missing or unknown key: {exc}") from exc
     if len({p.id for p in problems}) != len(problems):
         raise GuideError("duplicate problem id")
+    for link in guide.links.values():
+        if not link.url.startswith("https://") or ".aliexpress.com/" not in link.url:
+            raise GuideError(f"links.{link.id}: not an https:// page of aliexpress.com")
     for statement in guide.statements():
         unknown = [s for s in statement.sources if s not in sources]
         if unknown:
@@ -334,6 +352,8 @@ def _translatable(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield GUIDE_CONTEXT, address["who"]["text"]
     for fact in raw.get("facts", {}).values():
         yield GUIDE_CONTEXT, fact["text"]
+    for link in raw.get("links", []):
+        yield GUIDE_CONTEXT, link["label"]
     for template in raw.get("ready_text", {}).values():
         yield READY_TEXT_CONTEXT, template
 

@@ -116,11 +116,11 @@ def keyboard(view: View) -> Keyboard | None:
 
 # ---- drawing a screen ------------------------------------------------------------------------
 
-#: The screen's two calls go through ``do_api_request``, for which PTB warns that a typed
-#: method exists; that is known and meant (see _draw), so only these two warnings are muted.
+#: The screen's calls go through ``do_api_request``, for which PTB warns that a typed
+#: method exists; that is known and meant (see _draw), so only these warnings are muted.
 warnings.filterwarnings(
     "ignore",
-    message=r"Please use 'Bot\.(sendMessage|editMessageText)' instead",
+    message=r"Please use 'Bot\.(sendMessage|editMessageText|editMessageReplyMarkup)' instead",
     category=PTBUserWarning,
 )
 
@@ -132,6 +132,13 @@ _DEFAULTS: JSONDict = {
     "link_preview_options": DEFAULT_NONE,
     "disable_notification": DEFAULT_NONE,
     "protect_content": DEFAULT_NONE,
+}
+#: An edit has no notification to silence nor content to protect: the Bot API's
+#: editMessageText takes neither, so only the other two are sent (PTB's typed edit sends
+#: all four when Defaults set them).
+_EDIT_DEFAULTS: JSONDict = {
+    "parse_mode": DEFAULT_NONE,
+    "link_preview_options": DEFAULT_NONE,
 }
 
 
@@ -182,13 +189,22 @@ async def send_screen(
 async def edit_screen(bot: ExtBot[None], chat_id: int, message_id: int, view: View) -> None:
     """Redraw message ``message_id`` as ``view``."""
     params: JSONDict = {
-        **_DEFAULTS,
+        **_EDIT_DEFAULTS,
         "chat_id": chat_id,
         "message_id": message_id,
         "text": view.text,
         "reply_markup": keyboard(view),
     }
     await _draw(bot, "editMessageText", params)
+
+
+async def remove_keyboard(bot: ExtBot[None], chat_id: int, message_id: int) -> None:
+    """Remove the keyboard of message ``message_id``.
+
+    ``edit_message_reply_markup`` would send the ``parse_mode`` of the bot's ``Defaults``
+    too, a parameter editMessageReplyMarkup does not have; an edit without
+    ``reply_markup`` removes the keyboard."""
+    await _draw(bot, "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
 
 
 def private_link(bot_username: str) -> str:
@@ -624,7 +640,7 @@ class TelegramTransport:
         if shown is not None and not shown.keyboard:
             return
         try:
-            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            await remove_keyboard(context.bot, chat_id, message_id)
         except (BadRequest, Forbidden) as exc:
             log.debug("keyboard of message %s left as is: %s", message_id, exc)
             return

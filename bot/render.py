@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, get_date_format
 
 from bot import callbacks
 from bot.dates import buyer_date
@@ -93,12 +93,26 @@ def _bullets(items: list[Html]) -> Html:
     return Html("\n".join(f"• {item}" for item in items))
 
 
+def _folded(now: Html, later: Html, tr: Translator) -> Html:
+    """``now`` as the message shows it; ``later`` in a quotation a tap unfolds (Telegram's
+    ``<blockquote expandable>``), so a phone shows what to do first."""
+    more = tr.pgettext("answer", "More (tap to unfold):")
+    return Html(f"{now}\n\n<i>{more}</i>\n<blockquote expandable>{later}</blockquote>")
+
+
 #: Screens whose text depends on more than the key of Renderer._texts (the day, a typed
 #: order number): built every time, never kept.
 _PERSONAL = frozenset(
     {ScreenKind.DEADLINE_SET, ScreenKind.REMINDED, ScreenKind.TEXT, ScreenKind.SOURCES}
 )
 
+
+#: The aliexpress.com page (data/guide.toml [[links]]) offered first on an advice screen.
+_LINKS = {
+    ScreenKind.DISPUTE: "orders",
+    ScreenKind.UNPAID: "orders",
+    ScreenKind.ANSWER: "help",
+}
 
 #: Screens that name the day a dispute ends when the session knows it.
 _DATED = frozenset({ScreenKind.DISPUTE, ScreenKind.PROBLEM})
@@ -178,6 +192,10 @@ class Renderer:
             )
             if screen.step is Step.CONFIRMED:  # «Да» | «Нет» on one row, the rest below
                 keyboard = ((keyboard[0][0], keyboard[1][0]), *keyboard[2:])
+        link = _LINKS.get(screen.kind)
+        if keyboard and link is not None:  # the page the advice sends the person to
+            page = self.guide.links[link]
+            keyboard = ((Button(tr.raw(GUIDE_CONTEXT, page.label), url=page.url),), *keyboard)
         if keyboard and private_link:
             label = tr.pgettext_plain("button", "Continue in a private chat")
             keyboard = (*keyboard, (Button(label, url=private_link),))
@@ -521,7 +539,8 @@ class Renderer:
                 until = tr.pgettext("dispute", "<b>A dispute is still possible.</b>")
             head = _lines(
                 until,
-                self._now(tr, g.fact("dispute_window")),
+                # With the day written out, why that day is one tap away (below).
+                self._now(tr, g.fact("dispute_window")) if last is None else None,
                 tr.pgettext(
                     "dispute",
                     "Only a dispute returns money, so start with it; a complaint is plan B.",
@@ -543,31 +562,36 @@ class Renderer:
                 self._say(tr, g.fact("seed_dispute")),
                 self._now(tr, g.fact("open_early")),
             )
-        return _lines(
+        good_to_know: tuple[str, ...] = ("return_item", "reopen")
+        if last is not None:  # the day is written out above; why it is that day, here
+            good_to_know = ("dispute_window", *good_to_know)
+        now = _lines(
             head,
             "",
             tr.pgettext("dispute", "<b>How to open a dispute:</b>"),
             _numbered([self._say(tr, s) for s in g.dispute_steps]),
-            "",
+        )
+        later = _lines(
             tr.pgettext("dispute", "<b>What to gather:</b>"),
             _bullets([self._say(tr, s) for s in g.dispute_evidence]),
             "",
+            tr.pgettext("dispute", "<b>What happens next:</b>"),
+            _bullets([self._now(tr, g.fact(name)) for name in ("seller_answers", "refund_time")]),
+            "",
             tr.pgettext("dispute", "<b>Good to know:</b>"),
             _bullets(
-                [
-                    self._now(tr, g.fact(name))
-                    for name in ("seller_answers", "return_item", "reopen")
-                ]
+                [self._now(tr, g.fact(name)) for name in good_to_know]
                 + [self._say(tr, s) for s in g.dispute_warnings]
                 + [self._now(tr, g.fact(name)) for name in ("pay_outside", "aliexpress_ru")]
             ),
         )
+        return _folded(now, later, tr)
 
     def _unpaid(self, tr: Translator) -> Html:
         """Money charged, the order unpaid: the payment check, not a dispute or a complaint."""
         g = self.guide
         box = g.box("payment")
-        return _lines(
+        now = _lines(
             tr.pgettext("unpaid", "<b>The money was taken, but the order shows as unpaid</b>"),
             "",
             _bullets(
@@ -577,6 +601,9 @@ class Renderer:
                     self._now(tr, g.fact("payment_still")),
                 ]
             ),
+        )
+        later = _lines(
+            self._now(tr, g.fact("refund_time")),
             "",
             tr.pgettext(
                 "unpaid",
@@ -587,6 +614,7 @@ class Renderer:
             ),
             self._now(tr, g.fact("payment_box_seller")),
         )
+        return _folded(now, later, tr)
 
     def _sources(
         self, screen: Screen, session: Session | None, tr: Translator, group: bool
@@ -713,6 +741,20 @@ class Renderer:
         """Statements about what has changed since the seed, flagged as today's."""
         note = Html(" ".join(cls._say(tr, s) for s in statements))
         return tr.pgettext("answer", "<i>Now:</i> %(note)s", note=note)
+
+    @staticmethod
+    def _range(start: date, stop: date, tr: Translator) -> Html:
+        """«с 18 по 20 декабря»: where a date is written day first, the month and year are
+        said once when both days share them."""
+        day_first = get_date_format("long", locale=tr.language).pattern.startswith("d")
+        if day_first and (start.year, start.month) == (stop.year, stop.month):
+            first = format_date(start, format="d", locale=tr.language)
+        elif day_first and start.year == stop.year:
+            first = format_date(start, format="d MMMM", locale=tr.language)
+        else:
+            first = format_date(start, format="long", locale=tr.language)
+        last = format_date(stop, format="long", locale=tr.language)
+        return tr.pgettext("deadline", "from %(start)s to %(stop)s", start=first, stop=last)
 
     @staticmethod
     def _days_left(left: int, tr: Translator) -> Html:
@@ -920,20 +962,23 @@ class Renderer:
                 date=day(end),
                 left=self._days_left(left, tr),
             ),
-            self._now(tr, g.fact("dispute_window")),
             "",
         ]
         if left > 7:
             lines.append(
                 tr.pgettext(
                     "deadline",
-                    "• If the parcel is late, ask the seller to extend protection from %(start)s "
-                    "to %(stop)s.",
-                    start=day(end - timedelta(days=7)),
-                    stop=day(end - timedelta(days=5)),
+                    "• If the parcel is late, ask the seller to extend protection %(days)s.",
+                    days=self._range(end - timedelta(days=7), end - timedelta(days=5), tr),
                 )
             )
-            lines.append(f"   {self._now(tr, g.fact('extend_protection'))}")
+        elif left >= 5:  # the 5–7 days before the end are now
+            lines.append(
+                tr.pgettext(
+                    "deadline",
+                    "• If the parcel is late, ask the seller to extend protection today.",
+                )
+            )
         if left > 3:
             lines.append(
                 tr.pgettext(
@@ -942,7 +987,6 @@ class Renderer:
                     date=day(end - timedelta(days=3)),
                 )
             )
-            lines.append(f"   {self._now(tr, g.fact('open_early'))}")
         else:
             lines.append(
                 tr.pgettext(
@@ -950,9 +994,18 @@ class Renderer:
                     "• Protection is about to end: if something is wrong, open a dispute today.",
                 )
             )
-        return _lines(*lines)
+        why = _bullets(
+            [
+                self._now(tr, g.fact(name))
+                for name in ("extend_protection", "open_early", "dispute_window")
+            ]
+        )
+        return _folded(_lines(*lines), why, tr)
 
     def _answer(self, session: Session, tr: Translator) -> Html:
+        """The complaint: what to do now first (the box, where to click today, the warning
+        that matters); the guide's route, the evidence, the addresses and what comes next
+        one tap away, folded."""
         g = self.guide
         assert session.problem is not None
         problem = g.problem(session.problem)
@@ -967,18 +1020,6 @@ class Renderer:
                 label=local_label,
                 form_label=box.form_label,
             )
-
-        def now(*statements: Statement) -> Html:
-            return Html("\n   " + self._now(tr, *statements))
-
-        *first_steps, last_seed_step = [self._say(tr, s) for s in g.seed_steps]
-        steps = [
-            *first_steps,
-            Html(last_seed_step + now(*g.today_steps)),
-            Html(tick + now(box.today)) if box.today else tick,
-            tr.pgettext("answer", "Describe what happened and attach the evidence."),
-        ]
-        evidence = [self._say(tr, s) for s in problem.evidence]
         warning = Html("⚠️ " + self._now(tr, g.fact("complaint_no_money")))
         if session.route in (Route.PLAN_B, Route.ANYWAY):
             warning = _lines(
@@ -1003,15 +1044,26 @@ class Renderer:
             )
             for a in g.addresses
         ]
-        return _lines(
+        now = _lines(
             f"<b>{escape(tr.raw(GUIDE_CONTEXT, problem.title))}</b>",
             warning,
             "",
-            tr.pgettext("answer", "<b>How to complain (as the guide says):</b>"),
-            _numbered(steps),
+            f"• {self._now(tr, *g.today_steps)}",
+            f"• {tick}",
+            f"   {self._now(tr, box.today)}" if box.today else None,
+        )
+        later = _lines(
+            tr.pgettext("answer", "<b>How to complain, as the guide says:</b>"),
+            _numbered(
+                [
+                    *(self._say(tr, s) for s in g.seed_steps),
+                    tick,
+                    tr.pgettext("answer", "Describe what happened and attach the evidence."),
+                ]
+            ),
             "",
             tr.pgettext("answer", "<b>What to gather:</b>"),
-            _bullets(evidence),
+            _bullets([self._say(tr, s) for s in problem.evidence]),
             "",
             tr.pgettext("answer", "<b>Whom to write to:</b>"),
             _bullets(
@@ -1022,9 +1074,20 @@ class Renderer:
             ),
             "\n".join(f"   {a}" for a in addresses),
             "",
+            tr.pgettext("answer", "<b>If nothing happens:</b>"),
+            _bullets(
+                [
+                    tr.pgettext(
+                        "answer", "Write to the support chat again, with the order number."
+                    ),
+                    self._now(tr, g.fact("dispute_window")),
+                ]
+            ),
+            "",
             self._now(tr, g.fact("pay_outside")),
             self._now(tr, g.fact("aliexpress_ru")),
         )
+        return _folded(now, later, tr)
 
     # ---- buttons -------------------------------------------------------------------------
 

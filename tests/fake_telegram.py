@@ -64,6 +64,46 @@ CANT_PARSE_BUTTON = "Bad Request: can't parse inline keyboard button: "
 #: 30 messages a second overall, 20 a minute per group"). Callback and inline answers, chat
 #: actions, getUpdates and the bot's settings are not messages and are never limited.
 FLOOD_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+
+#: The parameters each method has in the Bot API's own description
+#: (https://core.telegram.org/bots/api). Telegram ignores others; this fake refuses them, so
+#: that the bot makes no call the spec does not describe (a ``parse_mode`` on
+#: editMessageReplyMarkup, a ``protect_content`` on an edit).
+BOT_API_PARAMS: dict[str, frozenset[str]] = {
+    name: frozenset(params.split())
+    for name, params in {
+        "getMe": "",
+        "logOut": "",
+        "close": "",
+        "getUpdates": "offset limit timeout allowed_updates",
+        "setWebhook": "url certificate ip_address max_connections allowed_updates "
+        "drop_pending_updates secret_token",
+        "deleteWebhook": "drop_pending_updates",
+        "getWebhookInfo": "",
+        "sendMessage": "business_connection_id chat_id message_thread_id "
+        "direct_messages_topic_id text parse_mode entities link_preview_options "
+        "disable_notification protect_content allow_paid_broadcast message_effect_id "
+        "suggested_post_parameters reply_parameters reply_markup",
+        "editMessageText": "business_connection_id chat_id message_id inline_message_id text "
+        "parse_mode entities link_preview_options reply_markup",
+        "editMessageReplyMarkup": "business_connection_id chat_id message_id inline_message_id "
+        "reply_markup",
+        "deleteMessage": "chat_id message_id",
+        "deleteMessages": "chat_id message_ids",
+        "sendChatAction": "business_connection_id chat_id message_thread_id action",
+        "answerCallbackQuery": "callback_query_id text show_alert url cache_time",
+        "answerInlineQuery": "inline_query_id results cache_time is_personal next_offset button",
+        "setMyCommands": "commands scope language_code",
+        "getMyCommands": "scope language_code",
+        "deleteMyCommands": "scope language_code",
+        "setMyDescription": "description language_code",
+        "getMyDescription": "language_code",
+        "setMyShortDescription": "short_description language_code",
+        "getMyShortDescription": "language_code",
+        "setChatMenuButton": "chat_id menu_button",
+        "getChatMenuButton": "chat_id",
+    }.items()
+}
 _FLOOD_LIMITED_LOWER = frozenset(name.lower() for name in FLOOD_LIMITED_METHODS)
 
 ALL_UPDATE_TYPES = (
@@ -1841,6 +1881,9 @@ class FakeTelegram:
                 raise ApiError(502, "Bad Gateway", validation=False)
             if entry is None:
                 raise ApiError(404, "Not Found: method not found")
+            unknown = sorted(set(call.params) - BOT_API_PARAMS[method])
+            if unknown:
+                raise ApiError(400, f"Bad Request: {method} has no parameter {unknown[0]}")
             if self._flood is not None and method.lower() in _FLOOD_LIMITED_LOWER:
                 flood_key = _flood_key(call.params)
                 self._check_flood(call, flood_key)

@@ -170,7 +170,7 @@ async def test_an_unpaid_order_typed_at_the_first_question_gets_the_payment_advi
     for part in words.unpaid_advice:
         assert part in advice.text
     assert "Payment not received" in advice.text  # the guide's box, shown as the guide's
-    assert advice.button_labels()[0] == words.sources
+    assert advice.button_labels()[1] == words.sources  # after the link to the orders
 
 
 async def test_an_unpaid_order_has_a_button_at_the_first_question(

@@ -655,3 +655,16 @@ async def test_flood_limits_must_make_sense() -> None:
         fake.enforce_flood_limits(per_second=0)
     with pytest.raises(ValueError, match="per_group"):
         fake.enforce_flood_limits(per_group=(20, 0.0))
+
+
+async def test_a_parameter_the_method_does_not_have_is_refused(fake: FakeTelegram) -> None:
+    """Telegram would ignore it; the fake refuses it, so the bot sends only what the spec
+    describes (editMessageReplyMarkup has no parse_mode)."""
+    async with aiohttp.ClientSession() as http:
+        url = f"{fake.base_url}{fake.token}/editMessageReplyMarkup"
+        async with http.post(
+            url, data={"chat_id": "1", "message_id": "1", "parse_mode": "HTML"}
+        ) as r:
+            body = await r.json()
+    assert r.status == 400
+    assert body["description"] == "Bad Request: editMessageReplyMarkup has no parameter parse_mode"
