@@ -17,7 +17,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -27,6 +27,7 @@ import aiosqlite
 
 from bot.flow import Route, Session, Step
 from bot.lru import Lru
+from bot.records import Reminder, Stats
 from bot.tracing import storage_waits
 
 log = logging.getLogger(__name__)
@@ -204,31 +205,15 @@ def _row_to_reminder(row: Sequence[Any]) -> Reminder:
 
 
 @dataclass(frozen=True, slots=True)
-class Reminder:
-    id: int
-    user_id: int
-    chat_id: int
-    due_at: float
-    deadline: date
-    kind: str
-    language: str
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    conversations_today: int  # conversations started since the start of the day (still stored)
-    conversations_week: int
-    boxes: Mapping[str, int]  # answers shown this week, by box
-    routes: Mapping[str, int]  # … and by route
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
     route: Route
     box: str
     problem: str
     language: str
     created_at: float
+
+
+__all__ = ["Reminder", "Stats"]  # kept here for those who read them from the store
 
 
 class StorageError(RuntimeError):

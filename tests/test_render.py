@@ -311,3 +311,22 @@ def test_a_dispute_screen_after_its_last_day_says_so(
     assert "Последний день для спора был 9 ноября" in plain
     assert "сегодня последний день" not in plain
     assert "Спор ещё можно открыть" not in plain
+
+
+def test_screens_are_drawn_without_the_store() -> None:
+    """One module per family of screens, none of which needs the database to draw."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "bot"
+    modules = [root / "render.py", *sorted((root / "screens").glob("*.py"))]
+    assert len(modules) >= 8
+    for module in modules:
+        tree = ast.parse(module.read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert "bot.storage" not in imported, module.name
