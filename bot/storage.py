@@ -17,7 +17,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -275,26 +275,28 @@ def _primary_code(exc: BaseException) -> int | None:
     return code & 0xFF if isinstance(code, int) else None
 
 
-def is_transient(exc: BaseException) -> bool:
-    """``exc`` is SQLite refusing for now (locked, disk full, an I/O error): try again later."""
-    if not isinstance(exc, sqlite3.Error):
+def _is_one_of(
+    exc: BaseException, kind: type[sqlite3.Error], codes: Collection[int], words: Iterable[str]
+) -> bool:
+    """``exc`` is a ``kind`` with one of the primary result ``codes`` (or, where SQLite gave
+    none, a message with one of the ``words``)."""
+    if not isinstance(exc, kind):
         return False
     code = _primary_code(exc)
     if code is not None:
-        return code in _TRANSIENT_CODES
+        return code in codes
     text = str(exc).lower()
-    return any(words in text for words in _TRANSIENT_WORDS)
+    return any(word in text for word in words)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """``exc`` is SQLite refusing for now (locked, disk full, an I/O error): try again later."""
+    return _is_one_of(exc, sqlite3.Error, _TRANSIENT_CODES, _TRANSIENT_WORDS)
 
 
 def is_damaged(exc: BaseException) -> bool:
     """``exc`` says the database file is damaged (or not a database at all)."""
-    if not isinstance(exc, sqlite3.DatabaseError):
-        return False
-    code = _primary_code(exc)
-    if code is not None:
-        return code in _DAMAGED_CODES
-    text = str(exc).lower()
-    return any(words in text for words in _DAMAGED_WORDS)
+    return _is_one_of(exc, sqlite3.DatabaseError, _DAMAGED_CODES, _DAMAGED_WORDS)
 
 
 _P = ParamSpec("_P")

@@ -323,6 +323,17 @@ async def test_a_long_outage_is_logged_at_its_start_now_and_then_and_at_its_end(
     assert "accepts statements again" in lines[-1]
 
 
+async def restarted(fake: FakeTelegram, first: Bot, db: Path) -> None:
+    """Stop ``first``, then run a new bot on ``db`` until it has handled what was kept."""
+    await first.stop()
+    second = Bot(fake, db)
+    await second.start()
+    try:
+        await fake.wait_processed()
+    finally:
+        await second.stop()
+
+
 def reminder_rows(db: Path) -> int:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return int(conn.execute("SELECT count(*) FROM reminders").fetchone()[0])
@@ -342,13 +353,7 @@ async def test_reminders_refused_at_a_stop_are_added_after_the_restart(
     refusal.on = True
     fake.press_button(anya.user, dates, "Напомнить")
     await fake.wait_for(lambda: refusal.refused > 0)
-    await first.stop()
-    second = Bot(fake, db)
-    await second.start()
-    try:
-        await fake.wait_processed()
-    finally:
-        await second.stop()
+    await restarted(fake, first, db)
     assert reminder_rows(db) == 2  # 3 days and 1 day before
     # The kept press was answered before the stop; answering it again is refused as too
     # old, and that is all Telegram refused.
@@ -368,12 +373,6 @@ async def test_a_reply_out_before_its_message_id_is_stored_is_not_sent_again(
     refusal.on = True
     fake.send_command(anya.user, "/complaint")
     await fake.wait_for(lambda: refusal.refused > 0)
-    await first.stop()
-    second = Bot(fake, db)
-    await second.start()
-    try:
-        await fake.wait_processed()
-    finally:
-        await second.stop()
+    await restarted(fake, first, db)
     questions = [t for t in texts(anya) if "Вы подтвердили получение заказа?" in t]
     assert len(questions) == 2  # one for each /complaint
