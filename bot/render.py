@@ -20,6 +20,7 @@ from bot.flow import (
     DEADLINE_KIND,
     FORGET_NO,
     FORGET_YES,
+    HINT,
     IDK,
     LANGUAGE_PREFIX,
     MENU_SEQ,
@@ -106,7 +107,8 @@ class Renderer(
         group = private_link is not None
         deadline_kind = answers.get(DEADLINE_KIND)
         via = completed_via(answers)
-        key = (screen, confirmed, route, problem, deadline_kind, via, group, tr.language)
+        hint = answers.get(HINT)  # the problem told first: the dispute's evidence follows it
+        key = (screen, confirmed, route, problem, hint, deadline_kind, via, group, tr.language)
         # A screen that names the day a dispute ends depends on that day (and on today):
         # made every time, never kept, like DEADLINE_SET.
         dated = screen.kind in _DATED and DEADLINE_END in answers

@@ -330,3 +330,27 @@ def test_screens_are_drawn_without_the_store() -> None:
             for alias in node.names
         }
         assert "bot.storage" not in imported, module.name
+
+
+def test_the_dispute_evidence_follows_the_problem_told_first(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    """Nothing to unbox when the parcel never came; and one buyer's problem is not shown to
+    the next on the same path (the text cache keys on it)."""
+    texts = {}
+    for hint in ("not_arrived", "broken", None):
+        answers = {"confirmed": NO, "protection": YES, **({"hint": hint} if hint else {})}
+        session = replace(BASE, step=Step.DISPUTE, answers=answers)
+        texts[hint] = parse_html(renderer.view(flow.screen(session), session, ru).text)[0]
+    assert "Видео распаковки" not in texts["not_arrived"]
+    assert "истории отслеживания" in texts["not_arrived"]
+    assert "Короткое видео, где виден дефект" in texts["broken"]
+    assert "Видео распаковки и фото того, что пришло" in texts[None]
+
+
+def test_the_dates_name_the_last_day_for_a_dispute(
+    flow: Flow, renderer: Renderer, ru: Translator
+) -> None:
+    session = replace(BASE, step=Step.DEADLINE_SET, answers=DEADLINES[0])  # ends 20 January
+    plain, _ = parse_html(renderer.view(flow.screen(session), session, ru).text)
+    assert "Последний день для спора — 4 февраля 2027" in plain

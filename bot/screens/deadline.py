@@ -16,6 +16,7 @@ from bot.flow import (
     COUNTDOWN,
     DEADLINE_END,
     DEADLINE_KIND,
+    DISPUTE_AFTER_CONFIRM_DAYS,
     MENU_SEQ,
     REMINDER_PREFIX,
     Session,
@@ -105,6 +106,13 @@ class DeadlineScreens(Screens):
                 "<b>Buyer protection ends on %(date)s</b> (%(left)s).",
                 date=day(end),
                 left=self._days_left(left, tr),
+            ),
+            # The hard deadline, by the 15 days after the order completes (dispute_window).
+            tr.pgettext(
+                "deadline",
+                "The last day for a dispute is %(date)s, 15 days after that; do not leave it "
+                "that late.",
+                date=day(end + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS)),
             ),
             "",
         ]

@@ -10,10 +10,12 @@ from bot.dates import buyer_date
 from bot.flow import (
     DEADLINE_END,
     DEADLINE_KIND,
+    HINT,
     PROTECTION,
     Session,
     completed_via,
 )
+from bot.guide import Statement
 from bot.i18n import Html, Translator
 from bot.screens.base import Screens, bullets, folded, join_lines, numbered
 
@@ -78,7 +80,7 @@ class DisputeScreens(Screens):
         )
         later = join_lines(
             tr.pgettext("dispute", "<b>What to gather:</b>"),
-            bullets([self._say(tr, s) for s in g.dispute_evidence]),
+            bullets([self._say(tr, s) for s in self._evidence(session)]),
             "",
             tr.pgettext("dispute", "<b>What happens next:</b>"),
             bullets([self._now(tr, g.fact(name)) for name in ("seller_answers", "refund_time")]),
@@ -91,3 +93,11 @@ class DisputeScreens(Screens):
             ),
         )
         return folded(now, later, tr)
+
+    def _evidence(self, session: Session) -> tuple[Statement, ...]:
+        """What to gather for a dispute: for the problem the buyer named, if they did
+        (nothing to unbox when the parcel never came); the general list otherwise."""
+        named = session.problem or session.answers.get(HINT)
+        if named and self.guide.has_problem(named):
+            return self.guide.problem(named).evidence
+        return self.guide.dispute_evidence

@@ -138,9 +138,11 @@ class ServiceScreens(Screens):
                 tr.npgettext(
                     "sources",
                     "%(n)s source in all. Each answer has a Sources button that lists the "
-                    "ones behind it; here are the guide and AliExpress's own pages:",
+                    "ones behind it; here are the guide and the pages of AliExpress and Alibaba "
+                    "themselves:",
                     "%(n)s sources in all. Each answer has a Sources button that lists the "
-                    "ones behind it; here are the guide and AliExpress's own pages:",
+                    "ones behind it; here are the guide and the pages of AliExpress and Alibaba "
+                    "themselves:",
                     len(everything),
                 ),
             )
