@@ -323,6 +323,16 @@ async def test_a_long_outage_is_logged_at_its_start_now_and_then_and_at_its_end(
     assert "accepts statements again" in lines[-1]
 
 
+def the_one_error(log_path: Path, code: int) -> str:
+    """The log of a bot that had to stop: code 1, no traceback, and exactly one ERROR."""
+    output = log_path.read_text()
+    assert code == 1, output
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
 async def restarted(fake: FakeTelegram, first: Bot, db: Path) -> None:
     """Stop ``first``, then run a new bot on ``db`` until it has handled what was kept."""
     await first.stop()
