@@ -71,6 +71,7 @@ class Notice(StrEnum):
     STATUS_HELP = "status_help"  # where to see whether the order is completed
     NARROWED = "narrowed"  # typed words pointed at a few problems: which one?
     THANKS = "thanks"  # a thank-you typed: a kind word, and the buttons again
+    NOTED = "noted"  # what went wrong, told at another question: kept, the question again
     DATE_HELP = "date_help"  # where to see when the order completed
     DATE_REASK = "date_reask"  # typed text that is not a date
     DATE_PAST = "date_past"  # protection that ended already
@@ -501,7 +502,14 @@ class Flow:
         if session.step in (Step.PROBLEM, Step.ANSWER):
             return self._read_problem(session, text, ctx)
         choice = self._answer_matchers[session.step].match(text)
+        # What went wrong, told at another question, is kept: the problem question is
+        # skipped later («да, подтвердила, а пришёл не тот размер»).
+        problem = self.understanding.read(text).problem if asking else None
+        if problem is not None:
+            session = replace(session, answers={**session.answers, HINT: problem})
         if choice is None:
+            if problem is not None:  # only the problem: noted, and the question again
+                return self._move(session, ctx, session.step, notice=Notice.NOTED)
             thanks = self._thanks.match(text) is not None
             return self._move(
                 session, ctx, session.step, notice=Notice.THANKS if thanks else Notice.REASK

@@ -165,6 +165,7 @@ class Renderer(
             return Html(f"{reask}\n\n{text}")
         if screen.notice in (
             Notice.NARROWED,
+            Notice.NOTED,
             Notice.THANKS,
             Notice.REASK,
             Notice.COUNTDOWN_HELP,

@@ -813,3 +813,17 @@ def test_thanks_after_the_answer_gets_a_kind_word_not_a_reask(walk: Walk) -> Non
     assert walk.step is Step.ANSWER
     assert t.screen is not None
     assert t.screen.notice is Notice.THANKS
+
+
+def test_a_problem_told_at_a_question_is_kept_and_the_question_asked_again(walk: Walk) -> None:
+    walk.begin()
+    t = walk.say("посылка так и не пришла")
+    assert walk.step is Step.CONFIRMED
+    assert t.screen is not None
+    assert t.screen.notice is Notice.NOTED
+    walk.say("да, подтвердила случайно, а пришёл не тот размер")  # an answer and a problem
+    assert walk.step is Step.RECENT
+    walk.say("больше месяца назад")
+    assert walk.step is Step.ANSWER  # the problem question is skipped
+    assert walk.session is not None
+    assert walk.session.problem == "wrong_variant"  # the later story wins

@@ -28,6 +28,11 @@ class QuestionScreens(Screens):
                 "Sorry, I could not understand the answer. "
                 "Please tap a button below or answer in a couple of words.",
             )
+        if notice is Notice.NOTED:
+            return tr.pgettext(
+                "notice",
+                "Got it, I will take that into account. Now, please, answer the question below.",
+            )
         if notice is Notice.THANKS:
             return tr.pgettext(
                 "notice",
