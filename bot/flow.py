@@ -74,7 +74,6 @@ class Notice(StrEnum):
     NOTED = "noted"  # what went wrong, told at another question: kept, the question again
     DATE_HELP = "date_help"  # where to see when the order completed
     DATE_REASK = "date_reask"  # typed text that is not a date
-    DATE_PAST = "date_past"  # protection that ended already
     STALE = "stale"  # a button of a question that was already answered
     INVALID = "invalid"  # callback data this bot never produces
     NOT_YOURS = "not_yours"  # in a group: a button of someone else's conversation
@@ -147,6 +146,17 @@ _MORE = frozenset({"больше", "более", "more", "over"})
 
 def _without(answers: Mapping[str, str], key: str) -> dict[str, str]:
     return {k: v for k, v in answers.items() if k != key}
+
+
+def _completed(answers: Mapping[str, str], day: date) -> dict[str, str]:
+    """``answers`` with the order completed on ``day``: a dispute until 15 days after."""
+    end = day + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS)
+    return {
+        **answers,
+        COMPLETED_ON: day.isoformat(),
+        DEADLINE_KIND: CONFIRMED_ON,
+        DEADLINE_END: end.isoformat(),
+    }
 
 
 def completed_via(answers: Mapping[str, str]) -> str | None:
@@ -479,8 +489,9 @@ class Flow:
             return Transition(Screen(ScreenKind.LANGUAGE_SET), action=Action(SET_LANGUAGE, named))
         idle = session is None or not session.active
         asking = session is not None and session.step in _ASKS_ABOUT_THE_ORDER
+        # What went wrong, if the text says: read once, for every use below.
+        problem = self.understanding.read(text).problem if idle or asking else None
         if idle or asking:
-            problem = self.understanding.read(text).problem
             if problem == UNPAID_PROBLEM:  # no question applies to it
                 return self._unpaid(session, ctx, fresh=idle)
             if problem and (idle or (session and session.step is Step.START)):
@@ -504,7 +515,6 @@ class Flow:
         choice = self._answer_matchers[session.step].match(text)
         # What went wrong, told at another question, is kept: the problem question is
         # skipped later («да, подтвердила, а пришёл не тот размер»).
-        problem = self.understanding.read(text).problem if asking else None
         if problem is not None:
             session = replace(session, answers={**session.answers, HINT: problem})
         if choice is None:
@@ -552,13 +562,10 @@ class Flow:
                 answers[DEADLINE_END] = reading.day.isoformat()
                 return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
             if completed is not None:
-                answers[DEADLINE_KIND] = CONFIRMED_ON
                 answers[COMPLETED_VIA] = COUNTDOWN
         if completed is None:
             return self._move(session, ctx, Step.DEADLINE, notice=Notice.DATE_REASK)
-        end = completed + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS)
-        answers[COMPLETED_ON] = completed.isoformat()
-        answers[DEADLINE_END] = end.isoformat()
+        answers = _completed(answers, completed)
         return self._move(session, ctx, Step.DEADLINE_SET, answers=answers)
 
     def _read_protection(self, session: Session, text: str, ctx: Context) -> Transition | None:
@@ -569,14 +576,18 @@ class Flow:
             answers = {**session.answers, "protection": NO, COMPLETED_VIA: COUNTDOWN}
             return self._completed_on(replace(session, answers=answers), reading.ended, ctx)
         if reading.day is not None:
-            answers = {
-                **session.answers,
-                "protection": YES,
-                DEADLINE_KIND: PROTECTION,
-                DEADLINE_END: reading.day.isoformat(),
-            }
-            return self._move(session, ctx, Step.DISPUTE, answers=answers)
+            return self._protected_until(session, reading.day, ctx)
         return None
+
+    def _protected_until(self, session: Session, day: date, ctx: Context) -> Transition:
+        """Buyer protection runs until ``day``: the dispute now (the order has not completed)."""
+        answers = {
+            **_without(session.answers, COMPLETED_VIA),
+            "protection": YES,
+            DEADLINE_KIND: PROTECTION,
+            DEADLINE_END: day.isoformat(),
+        }
+        return self._move(session, ctx, Step.DISPUTE, answers=answers)
 
     def _read_completion(self, session: Session, text: str, ctx: Context) -> Transition | None:
         """When the order completed, typed: a day («28.11», «5 дней назад», «10»), or a
@@ -608,25 +619,13 @@ class Flow:
             return self._completed_on(session, reading.day, ctx)
         if completed_via(session.answers) == COUNTDOWN:
             # The day the countdown ends is still ahead: protection is running.
-            answers = {
-                **{k: v for k, v in session.answers.items() if k != COMPLETED_VIA},
-                "protection": YES,
-                DEADLINE_KIND: PROTECTION,
-                DEADLINE_END: reading.day.isoformat(),
-            }
-            return self._move(session, ctx, Step.DISPUTE, answers=answers)
+            return self._protected_until(session, reading.day, ctx)
         return self._move(session, ctx, Step.RECENT, notice=Notice.DATE_REASK)
 
     def _completed_on(self, session: Session, day: date, ctx: Context) -> Transition:
         """The order completed on ``day``: a dispute until 15 days after, then a complaint."""
-        end = day + timedelta(days=DISPUTE_AFTER_CONFIRM_DAYS)
-        answers = {
-            **session.answers,
-            COMPLETED_ON: day.isoformat(),
-            DEADLINE_KIND: CONFIRMED_ON,
-            DEADLINE_END: end.isoformat(),
-        }
-        if end >= buyer_date(ctx.now):
+        answers = _completed(session.answers, day)
+        if answers[DEADLINE_END] >= buyer_date(ctx.now).isoformat():
             return self._move(session, ctx, Step.DISPUTE, answers=answers)
         return self._to_problem(session, ctx, answers, Route.LATE)
 
@@ -732,8 +731,6 @@ class Flow:
     ) -> Transition:
         """Ask what went wrong, unless the buyer said so in their first message."""
         hinted = answers.get(HINT)
-        if hinted == UNPAID_PROBLEM:
-            return self._unpaid(session, ctx)
         if hinted and self.guide.has_problem(hinted):
             routed = replace(session, route=route, answers=answers)
             return self._choose(replace(routed, step=Step.PROBLEM), PROBLEM_PREFIX + hinted, ctx)

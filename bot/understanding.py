@@ -57,7 +57,7 @@ class Understanding:
         found = sorted(matched, key=self._rank.__getitem__)
         if found and self._arrived.match(text) and self.rules.item_problems & set(found):
             # «пришла, но не тот размер»: what came is the problem, not the delivery.
-            found = [p for p in found if p != "not_arrived"] if "not_arrived" in found else found
+            found = [p for p in found if p != "not_arrived"]
         if len(found) == 1:
             return Reading(found[0], matched, why=f"one problem: «{matched[found[0]][0]}»")
         if found:
