@@ -43,15 +43,18 @@ from bot.flow import (
 )
 from bot.guide import GUIDE_CONTEXT, Guide
 from bot.i18n import Html, Translator
-from bot.screens.base import Button, View, join_lines
+from bot.screens.base import Button, View
 from bot.screens.cards import CardScreens
 from bot.screens.complaint import ComplaintScreens
 from bot.screens.deadline import DeadlineScreens
 from bot.screens.dispute import DisputeScreens
 from bot.screens.questions import QuestionScreens
-from bot.screens.service import ServiceScreens
+from bot.screens.service import SERVICE_SCREENS, ServiceScreens
 
 __all__ = ["Button", "Renderer", "View"]
+
+#: Notices that only answer a button press (the screen is not redrawn with them).
+_PRESS_ANSWERS = frozenset({Notice.STALE, Notice.INVALID, Notice.NOT_YOURS})
 
 #: Screens whose text depends on more than the key of Renderer._texts (the day, a typed
 #: order number): built every time, never kept.
@@ -152,53 +155,15 @@ class Renderer(
         long_advice = (ScreenKind.DISPUTE, ScreenKind.ANSWER, ScreenKind.UNPAID)
         if screen.notice in (Notice.REASK, Notice.THANKS) and screen.kind in long_advice:
             # These screens are long and already above: re-ask in one line, with the buttons.
-            return self.notice(screen.notice, tr)
+            return self.notice(screen.notice, tr, screen.kind)
         text = self._text(screen, session, tr, group)
-        if screen.notice is Notice.REASK and screen.kind is ScreenKind.PROBLEM:
-            # Say what kind of answer helps: a few words about what is wrong.
-            reask = tr.pgettext(
-                "notice",
-                "Sorry, I could not tell what went wrong. Please describe it in a few words, "
-                "for example «посылка не пришла», «не тот размер» or «подделка», or choose "
-                "below.",
-            )
-            return Html(f"{reask}\n\n{text}")
-        if screen.notice in (
-            Notice.NARROWED,
-            Notice.NOTED,
-            Notice.THANKS,
-            Notice.REASK,
-            Notice.COUNTDOWN_HELP,
-            Notice.STATUS_HELP,
-            Notice.DATE_HELP,
-            Notice.DATE_REASK,
-        ):
-            text = Html(f"{self.notice(screen.notice, tr)}\n\n{text}")
+        if screen.notice is not None and screen.notice not in _PRESS_ANSWERS:
+            above = self.notice(screen.notice, tr, screen.kind)
+            text = Html(f"{above}\n\n{text}")
         return text
 
     def _text(self, screen: Screen, session: Session | None, tr: Translator, group: bool) -> Html:
         kind = screen.kind
-        if kind is ScreenKind.GREETING:
-            return join_lines(
-                tr.pgettext("greeting", "Hello! I help AliExpress buyers complain about a seller."),
-                tr.pgettext(
-                    "greeting",
-                    "I will ask what happened and show where to click, which box to tick "
-                    "and whom to write to. It takes less than a minute.",
-                ),
-            )
-        if kind is ScreenKind.HELP:
-            return self._help(tr)
-        if kind is ScreenKind.HINT:
-            if screen.step is None:
-                return tr.pgettext(
-                    "hint", "I understand only text and buttons. To start, send /complaint."
-                )
-            return tr.pgettext(
-                "hint", "I understand only text and buttons: please answer the question above."
-            )
-        if kind is ScreenKind.UNKNOWN_COMMAND:
-            return tr.pgettext("hint", "I do not know this command. Try /complaint or /help.")
         if kind is ScreenKind.DEADLINE:
             return self._deadline_question(session, tr)
         if kind is ScreenKind.DEADLINE_SET:
@@ -211,26 +176,8 @@ class Renderer(
             return self._unpaid(tr)
         if kind is ScreenKind.SOURCES:
             return self._sources(screen, session, tr, group)
-        if kind is ScreenKind.LANGUAGE:
-            return tr.pgettext("language", "Choose the language of the bot:")
-        if kind is ScreenKind.LANGUAGE_SET:
-            return tr.pgettext(
-                "language", "Done: I will answer in English. To start, send /complaint."
-            )
-        if kind is ScreenKind.FORGET:
-            return tr.pgettext(
-                "forget",
-                "Delete everything I keep about you: your conversations, reminders and language "
-                "choice? This cannot be undone.",
-            )
-        if kind is ScreenKind.FORGOTTEN:
-            return tr.pgettext("forget", "Done: everything I kept about you is deleted.")
-        if kind is ScreenKind.FORGET_KEPT:
-            return tr.pgettext("forget", "OK, nothing is deleted.")
-        if kind is ScreenKind.CANCELLED:
-            return tr.pgettext("cancel", "OK, I have stopped. To start again, send /complaint.")
-        if kind is ScreenKind.NOTHING_TO_CANCEL:
-            return tr.pgettext("cancel", "There is nothing to cancel. To start, send /complaint.")
+        if kind in SERVICE_SCREENS:
+            return self._service(screen, tr)
         assert session is not None, f"{kind} is drawn for a session"
         if kind is ScreenKind.DISPUTE:
             return self._dispute(session, tr)

@@ -11,6 +11,7 @@ from bot.flow import (
     DEADLINE_END,
     Notice,
     Route,
+    ScreenKind,
     Session,
     Step,
     completed_via,
@@ -20,8 +21,17 @@ from bot.screens.base import Screens, join_lines
 
 
 class QuestionScreens(Screens):
-    def notice(self, notice: Notice, tr: Translator) -> Html:
-        """A one-line notice; STALE and INVALID also answer button presses (≤ 200 chars)."""
+    def notice(self, notice: Notice, tr: Translator, kind: ScreenKind | None = None) -> Html:
+        """A one-line notice (above the screen ``kind``); STALE and INVALID also answer
+        button presses (≤ 200 chars)."""
+        if notice is Notice.REASK and kind is ScreenKind.PROBLEM:
+            # Say what kind of answer helps: a few words about what is wrong.
+            return tr.pgettext(
+                "notice",
+                "Sorry, I could not tell what went wrong. Please describe it in a few words, "
+                "for example «посылка не пришла», «не тот размер» or «подделка», or choose "
+                "below.",
+            )
         if notice is Notice.REASK:
             return tr.pgettext(
                 "notice",

@@ -35,6 +35,24 @@ _STEP_SCREENS = {
 }
 
 
+#: The screens :meth:`ServiceScreens._service` draws.
+SERVICE_SCREENS = frozenset(
+    {
+        ScreenKind.GREETING,
+        ScreenKind.HELP,
+        ScreenKind.HINT,
+        ScreenKind.UNKNOWN_COMMAND,
+        ScreenKind.LANGUAGE,
+        ScreenKind.LANGUAGE_SET,
+        ScreenKind.FORGET,
+        ScreenKind.FORGOTTEN,
+        ScreenKind.FORGET_KEPT,
+        ScreenKind.CANCELLED,
+        ScreenKind.NOTHING_TO_CANCEL,
+    }
+)
+
+
 class ServiceScreens(Screens):
     def console_banner(self, tr: Translator) -> str:
         return tr.pgettext_plain(
@@ -61,6 +79,52 @@ class ServiceScreens(Screens):
             ("forget", tr.pgettext("command", "Delete what the bot keeps about you")),
         ]
         return [c for c in commands if not (group and c[0] == "start")]
+
+    def _service(self, screen: Screen, tr: Translator) -> Html:
+        """The screens outside the advice: greeting, help, hints, menus, cancelling."""
+        kind = screen.kind
+        if kind is ScreenKind.GREETING:
+            return join_lines(
+                tr.pgettext("greeting", "Hello! I help AliExpress buyers complain about a seller."),
+                tr.pgettext(
+                    "greeting",
+                    "I will ask what happened and show where to click, which box to tick "
+                    "and whom to write to. It takes less than a minute.",
+                ),
+            )
+        if kind is ScreenKind.HELP:
+            return self._help(tr)
+        if kind is ScreenKind.HINT:
+            if screen.step is None:
+                return tr.pgettext(
+                    "hint", "I understand only text and buttons. To start, send /complaint."
+                )
+            return tr.pgettext(
+                "hint", "I understand only text and buttons: please answer the question above."
+            )
+        if kind is ScreenKind.UNKNOWN_COMMAND:
+            return tr.pgettext("hint", "I do not know this command. Try /complaint or /help.")
+        if kind is ScreenKind.LANGUAGE:
+            return tr.pgettext("language", "Choose the language of the bot:")
+        if kind is ScreenKind.LANGUAGE_SET:
+            return tr.pgettext(
+                "language", "Done: I will answer in English. To start, send /complaint."
+            )
+        if kind is ScreenKind.FORGET:
+            return tr.pgettext(
+                "forget",
+                "Delete everything I keep about you: your conversations, reminders and language "
+                "choice? This cannot be undone.",
+            )
+        if kind is ScreenKind.FORGOTTEN:
+            return tr.pgettext("forget", "Done: everything I kept about you is deleted.")
+        if kind is ScreenKind.FORGET_KEPT:
+            return tr.pgettext("forget", "OK, nothing is deleted.")
+        if kind is ScreenKind.CANCELLED:
+            return tr.pgettext("cancel", "OK, I have stopped. To start again, send /complaint.")
+        if kind is ScreenKind.NOTHING_TO_CANCEL:
+            return tr.pgettext("cancel", "There is nothing to cancel. To start, send /complaint.")
+        raise ValueError(f"{kind} is not a service screen")
 
     def _help(self, tr: Translator) -> Html:
         return join_lines(
